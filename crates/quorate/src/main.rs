@@ -1,0 +1,51 @@
+//! `quorate`: the command line of the Quorate confidential consortium framework.
+
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "quorate", version, about = "Quorate: a confidential consortium framework")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Inspect, verify and generate CCF-format ledgers.
+    Ledger(commands::ledger::LedgerArgs),
+    /// Developer tools: the deterministic simulator and CCF raft-scenario replay.
+    Dev {
+        #[command(subcommand)]
+        command: DevCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DevCommand {
+    /// Run the deterministic cluster simulator over one seed or many.
+    Sim(commands::sim::SimArgs),
+    /// Replay CCF raft-scenario files against the Raft engine.
+    RaftScenario(commands::raft_scenario::RaftScenarioArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ledger(args) => commands::ledger::run(args),
+        Command::Dev { command } => match command {
+            DevCommand::Sim(args) => commands::sim::run(args),
+            DevCommand::RaftScenario(args) => commands::raft_scenario::run(args),
+        },
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
