@@ -5,6 +5,8 @@
 pub mod aead;
 pub mod error;
 pub mod hash;
+pub mod mac;
 
 pub use error::CryptoError;
 pub use hash::{Sha256Digest, sha256, sha256_concat};
+pub use mac::hmac_sha256;
