@@ -1,0 +1,138 @@
+//! The JSON values of the governance tables a ledger's first transaction writes
+//! (`service.info`, `nodes.info`), in the shapes CCF's `LedgerValidator` and `ledger_code.py` read.
+
+use serde::{Deserialize, Serialize};
+
+/// `public:ccf.gov.service.info` status, in CCF's spelling.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServiceStatus {
+    /// Created, waiting for members to open it.
+    Opening,
+    /// Open to users.
+    Open,
+    /// Recovering: waiting for members' recovery shares.
+    WaitingForRecoveryShares,
+    /// Recovering: replaying the old ledger.
+    Recovering,
+}
+
+impl ServiceStatus {
+    /// Whether CCF's validator accepts moving from `self` to `next` (reference §8): anything may
+    /// become Opening, a status may repeat, and otherwise only the recovery cycle's edges exist.
+    pub fn may_become(self, next: Self) -> bool {
+        use ServiceStatus::*;
+        self == next
+            || matches!(
+                (self, next),
+                (_, Opening)
+                    | (Opening, Open | WaitingForRecoveryShares)
+                    | (Recovering, WaitingForRecoveryShares)
+                    | (WaitingForRecoveryShares, Open)
+                    | (Open, Recovering)
+            )
+    }
+}
+
+/// The JSON value of `public:ccf.gov.service.info`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceInfo {
+    /// PEM of the service certificate.
+    pub cert: String,
+    /// Current status.
+    pub status: ServiceStatus,
+    /// Seqno of the previous identity, after a recovery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_service_identity_version: Option<u64>,
+    /// How many recoveries this service went through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_count: Option<u64>,
+    /// Free-form data set by governance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_data: Option<serde_json::Value>,
+    /// TxID (`view.seqno`) at which this service identity was created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_service_create_txid: Option<String>,
+}
+
+/// `public:ccf.gov.nodes.info` status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NodeStatus {
+    /// Joined, not yet trusted: may not sign.
+    Pending,
+    /// Trusted by governance.
+    Trusted,
+    /// Retired; its old signatures remain valid.
+    Retired,
+}
+
+/// The attestation part of a node's info.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuoteInfo {
+    /// Attestation format, e.g. `Insecure_Virtual` for development nodes.
+    pub format: String,
+    /// Hex or base64 quote, empty for virtual nodes.
+    #[serde(default)]
+    pub quote: String,
+    /// Quote endorsements, empty for virtual nodes.
+    #[serde(default)]
+    pub endorsements: String,
+}
+
+/// The JSON value of `public:ccf.gov.nodes.info` (the fields the Python tools read, plus the
+/// ones CCF always writes).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeInfo {
+    /// Trust status.
+    pub status: NodeStatus,
+    /// Attestation.
+    pub quote_info: QuoteInfo,
+    /// PEM of the node's encryption key for ledger secrets.
+    #[serde(default)]
+    pub encryption_pub_key: String,
+    /// Hex measurement of the node's code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_digest: Option<String>,
+    /// PEM of the node's identity public key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
+    /// Seqno of the ledger secret the node joined with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ledger_secret_seqno: Option<u64>,
+    /// Whether the node's retirement is committed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retired_committed: Option<bool>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_transitions_follow_ccf() {
+        use ServiceStatus::*;
+        assert!(Opening.may_become(Open));
+        assert!(Open.may_become(Open));
+        assert!(Open.may_become(Recovering));
+        assert!(Recovering.may_become(Opening));
+        assert!(!Open.may_become(WaitingForRecoveryShares));
+        assert!(!Recovering.may_become(Open));
+        assert!(!Opening.may_become(Recovering));
+    }
+
+    #[test]
+    fn service_info_uses_ccf_spelling() {
+        let info = ServiceInfo {
+            cert: "PEM".into(),
+            status: ServiceStatus::WaitingForRecoveryShares,
+            previous_service_identity_version: None,
+            recovery_count: None,
+            service_data: None,
+            current_service_create_txid: Some("2.1".into()),
+        };
+        let json = serde_json::to_string(&info).unwrap();
+        assert_eq!(
+            json,
+            r#"{"cert":"PEM","status":"WaitingForRecoveryShares","current_service_create_txid":"2.1"}"#
+        );
+    }
+}
