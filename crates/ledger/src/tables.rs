@@ -35,7 +35,8 @@ pub const SERVICE_INFO: &str = "public:ccf.gov.service.info";
 /// Service configuration (`{"recovery_threshold", ...}`).
 pub const SERVICE_CONFIG: &str = "public:ccf.gov.service.config";
 /// The previous service identity after a recovery.
-pub const SERVICE_PREVIOUS_SERVICE_IDENTITY: &str = "public:ccf.gov.service.previous_service_identity";
+pub const SERVICE_PREVIOUS_SERVICE_IDENTITY: &str =
+    "public:ccf.gov.service.previous_service_identity";
 /// Node information keyed by node id (`{"status", "quote_info", ...}`).
 pub const NODES_INFO: &str = "public:ccf.gov.nodes.info";
 /// Service-endorsed node certificates keyed by node id, as raw PEM.

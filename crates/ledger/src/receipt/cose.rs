@@ -7,8 +7,8 @@ use ciborium::Value;
 use quorate_crypto::Sha256Digest;
 
 use super::json::TransactionProof;
-use super::proof::ProofStep;
 use super::rejection::ReceiptRejection;
+use crate::merkle::{ProofStep, Side};
 
 /// CBOR tag of COSE_Sign1.
 pub const COSE_SIGN1_TAG: u64 = 18;
@@ -58,7 +58,12 @@ impl CoseSign1Parts {
             Value::Bytes(bytes) => Some(bytes),
             _ => return Err(malformed("COSE_Sign1 payload is neither bstr nor nil")),
         };
-        Ok(Self { protected, unprotected, payload, signature })
+        Ok(Self {
+            protected,
+            unprotected,
+            payload,
+            signature,
+        })
     }
 
     /// Serialises back to a tagged COSE_Sign1.
@@ -96,7 +101,10 @@ pub(crate) fn encode_value(value: &Value) -> Vec<u8> {
 /// Looks up an integer label in a CBOR map.
 pub(crate) fn map_get(map: &[(Value, Value)], label: i64) -> Option<&Value> {
     map.iter()
-        .find(|(key, _)| key.as_integer().is_some_and(|k| i128::from(k) == i128::from(label)))
+        .find(|(key, _)| {
+            key.as_integer()
+                .is_some_and(|k| i128::from(k) == i128::from(label))
+        })
         .map(|(_, value)| value)
 }
 
@@ -106,7 +114,10 @@ pub fn inclusion_proof_cbor(tx: &TransactionProof<'_>) -> Vec<u8> {
         .path
         .iter()
         .map(|step| {
-            Value::Array(vec![Value::Bool(step.sibling_is_left), Value::Bytes(step.sibling.to_vec())])
+            Value::Array(vec![
+                Value::Bool(step.side == Side::Left),
+                Value::Bytes(step.hash.to_vec()),
+            ])
         })
         .collect();
     encode_value(&Value::Map(vec![
@@ -167,7 +178,9 @@ impl InclusionProof {
             .and_then(Value::as_array)
             .ok_or_else(|| malformed("inclusion proof lacks leaf (1)"))?;
         let [ws, evidence, claims] = leaf.as_slice() else {
-            return Err(malformed("inclusion proof leaf does not have three elements"));
+            return Err(malformed(
+                "inclusion proof leaf does not have three elements",
+            ));
         };
         let commit_evidence = evidence
             .as_text()
@@ -179,8 +192,8 @@ impl InclusionProof {
             .iter()
             .map(|step| match step.as_array().map(Vec::as_slice) {
                 Some([Value::Bool(left), hash]) => Ok(ProofStep {
-                    sibling_is_left: *left,
-                    sibling: digest_of(hash, "path hash")?,
+                    side: if *left { Side::Left } else { Side::Right },
+                    hash: digest_of(hash, "path hash")?,
                 }),
                 _ => Err(malformed("path element is not [bool, bstr]")),
             })

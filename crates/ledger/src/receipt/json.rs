@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use quorate_crypto::Sha256Digest;
 
-use super::proof::ProofStep;
+use crate::merkle::{ProofStep, Side};
 
 /// The inputs of a transaction's leaf, revealed by the receipt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,11 +32,16 @@ pub struct JsonProofStep {
 
 impl From<&ProofStep> for JsonProofStep {
     fn from(step: &ProofStep) -> Self {
-        let sibling = Some(hex::encode(step.sibling));
-        if step.sibling_is_left {
-            Self { left: sibling, right: None }
-        } else {
-            Self { left: None, right: sibling }
+        let sibling = Some(hex::encode(step.hash));
+        match step.side {
+            Side::Left => Self {
+                left: sibling,
+                right: None,
+            },
+            Side::Right => Self {
+                left: None,
+                right: sibling,
+            },
         }
     }
 }

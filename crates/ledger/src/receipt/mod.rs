@@ -2,10 +2,8 @@
 
 pub mod cose;
 pub mod json;
-pub mod proof;
 pub mod rejection;
 
 pub use cose::{CoseSign1Parts, InclusionProof, cose_receipt};
 pub use json::{JsonReceipt, LeafComponents, NodeSignature, TransactionProof};
-pub use proof::{ProofStep, fold_path, transaction_leaf};
 pub use rejection::ReceiptRejection;

@@ -33,8 +33,14 @@ impl fmt::Display for ReceiptRejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Malformed(what) => write!(f, "malformed receipt: {what}"),
-            Self::ClaimsDigestMismatch { expected_hex, found_hex } => {
-                write!(f, "claims digest {found_hex} is not the expected {expected_hex}")
+            Self::ClaimsDigestMismatch {
+                expected_hex,
+                found_hex,
+            } => {
+                write!(
+                    f,
+                    "claims digest {found_hex} is not the expected {expected_hex}"
+                )
             }
             Self::NodeSignatureInvalid => {
                 f.write_str("node signature does not verify over the recomputed root")

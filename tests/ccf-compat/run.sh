@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Cross-checks Quorate's ledger tooling against CCF's own Python package (pip `ccf==7.0.22`):
+#   1. ledgers from `quorate ledger generate` pass read_ledger.py FULL and ccf_conformance_check.py,
+#      and our JSON and COSE receipts pass ccf.receipt (verify_receipts.py);
+#   2. `quorate ledger verify` accepts the independent Python writer's good sample ledger and
+#      rejects each deliberately broken variant, printing its reason.
+# usage: tests/ccf-compat/run.sh [path/to/quorate]     (default: target/debug/quorate)
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${1:-$ROOT/target/debug/quorate}
+[ -x "$BIN" ] || { echo "quorate binary not found at $BIN (run cargo build -p quorate)"; exit 1; }
+SHARED=/work/shared/ccf-compat
+[ -d "$SHARED" ] || SHARED=$ROOT/../shared/ccf-compat
+[ -d "$SHARED" ] || { echo "shared/ccf-compat not found"; exit 1; }
+VENV=${VENV:-/tmp/ccfpy}
+VENV=$VENV "$SHARED/setup_venv.sh" >/dev/null || { echo "setup_venv.sh failed"; exit 1; }
+PY=$VENV/bin/python
+W=$(mktemp -d /tmp/quorate-ccf-compat.XXXX)
+trap 'rm -rf "$W"' EXIT
+PASS=0; FAIL=0
+
+# expect <0|nz> <label> <cmd...>: runs cmd, compares its exit status, prints the telling line.
+expect() {
+  local want=$1 label=$2; shift 2
+  "$@" >"$W/last.out" 2>&1; local rc=$?
+  local line
+  line=$(grep -E 'Verified|CONFORMANT|receipts verified|Error|error|verified|FAIL' "$W/last.out" | tail -1 | cut -c1-150)
+  if { [ "$want" = 0 ] && [ $rc -eq 0 ]; } || { [ "$want" = nz ] && [ $rc -ne 0 ]; }; then
+    PASS=$((PASS+1)); printf 'ok    %-52s rc=%s  %s\n' "$label" "$rc" "$line"
+  else
+    FAIL=$((FAIL+1)); printf 'FAIL  %-52s rc=%s (wanted %s)\n' "$label" "$rc" "$want"; tail -8 "$W/last.out"
+  fi
+}
+
+# ------------------------------------------------ our ledgers, checked by CCF's package
+for cfg in "40 5 4096 7" "300 25 16384 11" "1000 100 65536 12345"; do
+  set -- $cfg
+  d="$W/gen_$1"
+  expect 0 "generate $1 txs, sig every $2, chunk $3 B" \
+    "$BIN" ledger generate --out "$d" --txs "$1" --sig-every "$2" --chunk-size "$3" --seed "$4" --receipts "$d/receipts"
+  expect 0 "  chunks: more than one" bash -c "[ \$(ls '$d'/ledger_*.committed | wc -l) -gt 1 ]"
+  expect 0 "  read_ledger.py FULL" "$VENV/bin/read_ledger.py" -q "$d"
+  expect 0 "  ccf_conformance_check.py --service-cert" \
+    "$PY" "$SHARED/ccf_conformance_check.py" "$d" --service-cert "$d/service_cert.pem"
+  expect 0 "  verify_receipts.py (JSON + COSE)" "$PY" "$SHARED/verify_receipts.py" "$d/receipts"
+  expect 0 "  quorate ledger verify (+ secret, + receipts)" \
+    "$BIN" ledger verify "$d" --service-cert "$d/service_cert.pem" --receipts "$d/receipts" \
+    --ledger-secret "$(cat "$d/ledger_secret.hex")"
+done
+expect 0 "same seed gives byte-identical ledgers" bash -c \
+  "'$BIN' ledger generate --out '$W/again' --txs 300 --sig-every 25 --chunk-size 16384 --seed 11 --receipts '$W/again/receipts' && diff -r '$W/gen_300' '$W/again'"
+
+# ------------------------------------------------ CCF-style ledgers, checked by our verifier
+gen() { "$PY" "$SHARED/make_sample_ledger.py" "$W/s_$1" --variant "$1" >/dev/null; }
+gen good || { echo "make_sample_ledger.py failed"; exit 1; }
+expect 0 "sample good: quorate ledger verify" "$BIN" ledger verify "$W/s_good/ledger" \
+  --service-cert "$W/s_good/receipts/service_cert.pem"
+expect 0 "sample good: receipts" "$BIN" ledger verify "$W/s_good/ledger" --receipts "$W/s_good/receipts"
+for v in tamper_private tamper_public_value bad_raw_sig bad_cose_sig pending_signer unknown_signer \
+  cose_txid_mismatch bad_status_transition bad_flags bad_entry_version bad_positions non_contiguous \
+  truncated_entry bad_tree no_signatures public_seqno_mismatch seqno_gap_in_iv raw_only cose_only no_tree; do
+  gen "$v" || { FAIL=$((FAIL+1)); echo "FAIL  make_sample_ledger.py --variant $v"; continue; }
+  expect nz "sample $v: rejected" "$BIN" ledger verify "$W/s_$v/ledger"
+done
+expect nz "sample good vs another service cert" "$BIN" ledger verify "$W/s_good/ledger" \
+  --service-cert "$W/gen_40/service_cert.pem"
+
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" -eq 0 ]
