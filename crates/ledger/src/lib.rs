@@ -1,1 +1,11 @@
-//! placeholder
+//! The ledger: CCF's chunk files, the Merkle tree over all transactions, signature transactions,
+//! receipts and verification, byte-compatible with CCF's Python tooling.
+
+pub mod error;
+pub mod genesis;
+pub mod merkle;
+pub mod receipt;
+pub mod signature;
+pub mod tables;
+
+pub use error::LedgerError;
