@@ -1,0 +1,95 @@
+//! The boundary between the node and any consensus engine (Raft now, PBFT later).
+
+use std::collections::BTreeSet;
+
+use bytes::Bytes;
+
+use crate::entry::{Entry, Proposal};
+use crate::error::ConsensusError;
+use crate::ids::{Index, NodeId, Term};
+
+/// Everything that can happen to an engine. Time is injected through `Tick`; the engine
+/// never reads a clock, a socket or a disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Input<M> {
+    /// Start a new service with this node as its only member: it becomes leader in the
+    /// first term and appends the initial configuration.
+    Bootstrap,
+    /// A message from a peer, already authenticated by the node-to-node channel.
+    Receive { from: NodeId, message: M },
+    /// Virtual time moved to `now_ms` (monotonic, per node).
+    Tick { now_ms: u64 },
+    /// Append entries at the leader (write sets, configuration changes).
+    Propose(Vec<Proposal>),
+    /// Append a signature transaction, built by the node layer, at the leader.
+    EmitSignature { payload: Bytes },
+    /// The node's storage has durably written every entry up to `index`.
+    Persisted { index: Index },
+}
+
+/// What the engine asks the node to do, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output<M> {
+    Send {
+        to: NodeId,
+        message: M,
+    },
+    /// Write these entries, the first at `first_index`; acknowledge with `Input::Persisted`.
+    Persist {
+        first_index: Index,
+        entries: Vec<Entry>,
+    },
+    /// Drop every stored entry after `index` (an uncommitted suffix that lost).
+    Truncate {
+        index: Index,
+    },
+    /// Everything up to `index` is committed and may be applied and answered.
+    Commit {
+        index: Index,
+    },
+    /// The node's role or term changed.
+    RoleChanged {
+        role: Role,
+        term: Term,
+    },
+}
+
+/// A node's part in consensus (CCF's leadership state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Not taking part: a node that has not joined yet, or one whose retirement is committed.
+    None,
+    Follower,
+    PreVoteCandidate,
+    Candidate,
+    Leader,
+}
+
+/// The interface the node drives. Raft is the first implementation; a BFT engine plugs in
+/// the same way, with its own message type.
+pub trait ConsensusEngine {
+    type Message;
+
+    /// Feed one input; get back the actions to perform, in order. Errors reject the input
+    /// (e.g. a proposal at a follower) and leave the engine unchanged.
+    fn handle(
+        &mut self,
+        input: Input<Self::Message>,
+    ) -> Result<Vec<Output<Self::Message>>, ConsensusError>;
+
+    /// Checks the per-node safety invariants; used after every step by tests and the
+    /// simulator.
+    fn check_invariants(&self) -> Result<(), ConsensusError>;
+
+    fn id(&self) -> NodeId;
+    fn role(&self) -> Role;
+    fn term(&self) -> Term;
+    /// The leader this node currently follows (itself when leader).
+    fn leader(&self) -> Option<NodeId>;
+    fn commit_index(&self) -> Index;
+    fn last_index(&self) -> Index;
+    /// The entry at `index`, if held.
+    fn entry(&self, index: Index) -> Option<&Entry>;
+    /// Members of the newest configuration this node knows.
+    fn members(&self) -> BTreeSet<NodeId>;
+}

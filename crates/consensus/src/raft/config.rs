@@ -1,0 +1,38 @@
+//! Static settings of one Raft node.
+
+use crate::ids::NodeId;
+
+/// Timeouts are in virtual milliseconds, counted from `Input::Tick` values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RaftConfig {
+    pub id: NodeId,
+    /// A leader sends AppendEntries (new entries or a heartbeat) this often.
+    pub heartbeat_timeout_ms: u64,
+    /// A follower that hears no leader for this long starts an election; a leader that hears
+    /// from no quorum for this long steps down (CheckQuorum).
+    pub election_timeout_ms: u64,
+    /// Restarting the election timer pre-spends a random 0..=this many ms of the timeout, so
+    /// nodes time out at different moments. CCF uses half the election timeout.
+    pub election_jitter_ms: u64,
+    /// Seed of this node's jitter generator; give each node a different one.
+    pub jitter_seed: u64,
+    /// Whether a timed-out node first runs a pre-vote round, keeping its term.
+    pub pre_vote: bool,
+    /// At most this many entries per AppendEntries message.
+    pub max_entries_per_append: u64,
+}
+
+impl RaftConfig {
+    /// CCF's production defaults (message timeout 100 ms, election timeout 5000 ms).
+    pub fn new(id: NodeId) -> Self {
+        Self {
+            id,
+            heartbeat_timeout_ms: 100,
+            election_timeout_ms: 5000,
+            election_jitter_ms: 2500,
+            jitter_seed: id.0,
+            pre_vote: false,
+            max_entries_per_append: 20,
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! The in-memory copy of the log the engine reasons about (terms, signature positions).
+
+use crate::entry::Entry;
+use crate::ids::{Index, Term};
+
+#[derive(Debug, Clone, Default)]
+pub(super) struct Log {
+    entries: Vec<Entry>,
+    /// Indices of committable entries, ascending; lets elections and commit find the last
+    /// signature without scanning.
+    committable: Vec<Index>,
+}
+
+impl Log {
+    pub(super) fn last_index(&self) -> Index {
+        self.entries.len() as Index
+    }
+
+    pub(super) fn get(&self, index: Index) -> Option<&Entry> {
+        let pos = usize::try_from(index.checked_sub(1)?).ok()?;
+        self.entries.get(pos)
+    }
+
+    /// The term at `index`; 0 for index 0 and for indices past the end (CCF's VIEW_UNKNOWN).
+    pub(super) fn term_at(&self, index: Index) -> Term {
+        self.get(index).map_or(0, |e| e.term)
+    }
+
+    pub(super) fn push(&mut self, entry: Entry) {
+        if entry.committable {
+            self.committable.push(self.last_index() + 1);
+        }
+        self.entries.push(entry);
+    }
+
+    /// Keeps entries `1..=index`.
+    pub(super) fn truncate(&mut self, index: Index) {
+        self.entries
+            .truncate(usize::try_from(index).unwrap_or(usize::MAX));
+        while self.committable.last().is_some_and(|i| *i > index) {
+            self.committable.pop();
+        }
+    }
+
+    /// Clones entries `from..=to` (clamped to the log).
+    pub(super) fn slice(&self, from: Index, to: Index) -> Vec<Entry> {
+        let start = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
+        let end = usize::try_from(to)
+            .unwrap_or(usize::MAX)
+            .min(self.entries.len());
+        self.entries
+            .get(start..end)
+            .map(<[Entry]>::to_vec)
+            .unwrap_or_default()
+    }
+
+    /// The highest committable index `<= index`.
+    pub(super) fn committable_at_or_below(&self, index: Index) -> Option<Index> {
+        let pos = self.committable.partition_point(|i| *i <= index);
+        pos.checked_sub(1).map(|p| self.committable[p])
+    }
+
+    pub(super) fn last_committable(&self) -> Option<Index> {
+        self.committable.last().copied()
+    }
+
+    /// The last index, at most `limit`, of the run of entries with the same term as `index`.
+    pub(super) fn end_of_term_run(&self, index: Index, limit: Index) -> Index {
+        let term = self.term_at(index);
+        let limit = limit.min(self.last_index());
+        let mut end = index;
+        while end < limit && self.term_at(end + 1) == term {
+            end += 1;
+        }
+        end
+    }
+
+    /// The highest index `<= index` whose term is `<= term`: the best guess at where a log
+    /// that holds (term, index) may still agree with this one.
+    pub(super) fn highest_possible_match(&self, term: Term, index: Index) -> Index {
+        let mut probe = index.min(self.last_index());
+        while probe > 0 && self.term_at(probe) > term {
+            probe -= 1;
+        }
+        probe
+    }
+
+    pub(super) fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    pub(super) fn committable_indices(&self) -> &[Index] {
+        &self.committable
+    }
+}

@@ -1,0 +1,62 @@
+//! Time: heartbeats and CheckQuorum at the leader, election timeouts elsewhere.
+
+use super::Raft;
+use crate::engine::Role;
+
+impl Raft {
+    pub(super) fn tick(&mut self, now_ms: u64) {
+        let elapsed_ms = now_ms.saturating_sub(self.now_ms);
+        self.now_ms = self.now_ms.max(now_ms);
+        self.timer_elapsed_ms = self.timer_elapsed_ms.saturating_add(elapsed_ms);
+        if self.role == Role::Leader {
+            self.leader_tick(elapsed_ms);
+        } else if !self.is_retired_committed()
+            && self.timer_elapsed_ms >= self.config.election_timeout_ms
+        {
+            if self.config.pre_vote {
+                self.become_pre_vote_candidate();
+            } else {
+                self.become_candidate();
+            }
+        }
+    }
+
+    fn leader_tick(&mut self, elapsed_ms: u64) {
+        if self.timer_elapsed_ms >= self.config.heartbeat_timeout_ms {
+            self.timer_elapsed_ms = 0;
+            let targets: Vec<_> = self
+                .peers
+                .iter()
+                .map(|(id, p)| (*id, p.sent_index + 1))
+                .collect();
+            for (to, start) in targets {
+                self.send_append_entries(to, start);
+            }
+        }
+        for peer in self.peers.values_mut() {
+            peer.since_last_ack_ms = peer.since_last_ack_ms.saturating_add(elapsed_ms);
+        }
+        if !self.every_configuration_is_live() {
+            self.become_follower();
+        }
+    }
+
+    /// CheckQuorum: has a majority of every active configuration answered within an
+    /// election timeout? The leader counts itself; a member it has no record of counts too.
+    fn every_configuration_is_live(&self) -> bool {
+        let me = self.id_();
+        self.configurations.iter().all(|c| {
+            let live =
+                c.members
+                    .iter()
+                    .filter(|n| {
+                        **n == me
+                            || self.peers.get(n).is_none_or(|p| {
+                                p.since_last_ack_ms < self.config.election_timeout_ms
+                            })
+                    })
+                    .count();
+            live >= c.quorum()
+        })
+    }
+}

@@ -1,0 +1,191 @@
+//! A tiny deterministic cluster for engine tests: per-node FIFO outboxes, explicit delivery,
+//! links that can be cut, persistence acknowledged at once, invariants checked every step.
+
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use quorate_consensus::{
+    ConsensusEngine, Input, Message, NodeId, Output, Proposal, Raft, RaftConfig,
+};
+
+pub struct Cluster {
+    pub nodes: BTreeMap<NodeId, Raft>,
+    pub outbox: BTreeMap<NodeId, VecDeque<(NodeId, Message)>>,
+    pub cut: BTreeSet<(NodeId, NodeId)>,
+    pub now_ms: BTreeMap<NodeId, u64>,
+    pub messages_sent: u64,
+}
+
+pub fn config(id: u64) -> RaftConfig {
+    RaftConfig {
+        heartbeat_timeout_ms: 10,
+        election_timeout_ms: 100,
+        election_jitter_ms: 0,
+        ..RaftConfig::new(NodeId(id))
+    }
+}
+
+impl Cluster {
+    /// Node 0 bootstraps, then `1..n` are added in one configuration and caught up.
+    pub fn started(n: u64) -> Self {
+        let mut c = Self {
+            nodes: BTreeMap::new(),
+            outbox: BTreeMap::new(),
+            cut: BTreeSet::new(),
+            now_ms: BTreeMap::new(),
+            messages_sent: 0,
+        };
+        for id in 0..n {
+            c.nodes.insert(NodeId(id), Raft::new(config(id)));
+            c.outbox.insert(NodeId(id), VecDeque::new());
+            c.now_ms.insert(NodeId(id), 0);
+        }
+        c.step(0, Input::Bootstrap);
+        c.sign(0);
+        if n > 1 {
+            let members = (0..n).map(NodeId).collect();
+            c.step(
+                0,
+                Input::Propose(vec![Proposal::reconfiguration(members, Vec::new())]),
+            );
+            c.sign(0);
+            c.settle();
+        }
+        c
+    }
+
+    pub fn node(&self, id: u64) -> &Raft {
+        &self.nodes[&NodeId(id)]
+    }
+
+    /// One input, with immediate persistence; outgoing messages are queued.
+    pub fn step(&mut self, id: u64, input: Input<Message>) {
+        let id = NodeId(id);
+        let mut next = Some(input);
+        while let Some(input) = next.take() {
+            let node = self.nodes.get_mut(&id).expect("node exists");
+            let outputs = node.handle(input).expect("input accepted");
+            node.check_invariants().expect("invariants hold");
+            for output in outputs {
+                match output {
+                    Output::Send { to, message } => {
+                        self.messages_sent += 1;
+                        self.outbox
+                            .get_mut(&id)
+                            .expect("outbox")
+                            .push_back((to, message));
+                    }
+                    Output::Persist { .. } => {
+                        next = Some(Input::Persisted {
+                            index: node.last_index(),
+                        });
+                    }
+                    Output::Truncate { .. }
+                    | Output::Commit { .. }
+                    | Output::RoleChanged { .. } => {}
+                }
+            }
+        }
+    }
+
+    pub fn propose(&mut self, id: u64, payload: &[u8]) {
+        self.step(id, Input::Propose(vec![Proposal::raw(payload.to_vec())]));
+    }
+
+    pub fn sign(&mut self, id: u64) {
+        self.step(
+            id,
+            Input::EmitSignature {
+                payload: b"signature".to_vec().into(),
+            },
+        );
+    }
+
+    pub fn tick(&mut self, id: u64, ms: u64) {
+        let now = self.now_ms.get_mut(&NodeId(id)).expect("clock");
+        *now += ms;
+        let now_ms = *now;
+        self.step(id, Input::Tick { now_ms });
+    }
+
+    pub fn disconnect(&mut self, a: u64, b: u64) {
+        self.cut.insert((NodeId(a), NodeId(b)));
+        self.cut.insert((NodeId(b), NodeId(a)));
+    }
+
+    pub fn isolate(&mut self, a: u64) {
+        let ids: Vec<u64> = self.nodes.keys().map(|n| n.0).collect();
+        for b in ids {
+            if b != a {
+                self.disconnect(a, b);
+            }
+        }
+    }
+
+    pub fn heal(&mut self) {
+        self.cut.clear();
+    }
+
+    /// Takes the first queued message from `from` (to `to`, if given).
+    pub fn take(&mut self, from: u64, to: Option<u64>) -> Option<(NodeId, Message)> {
+        let queue = self.outbox.get_mut(&NodeId(from))?;
+        let pos = queue
+            .iter()
+            .position(|(dest, _)| to.is_none_or(|t| dest.0 == t))?;
+        queue.remove(pos)
+    }
+
+    pub fn deliver(&mut self, from: u64, to: NodeId, message: Message) {
+        if self.cut.contains(&(NodeId(from), to)) || !self.nodes.contains_key(&to) {
+            return;
+        }
+        self.step(
+            to.0,
+            Input::Receive {
+                from: NodeId(from),
+                message,
+            },
+        );
+    }
+
+    /// Delivers the first message from `from` to `to`.
+    pub fn deliver_one(&mut self, from: u64, to: u64) {
+        if let Some((dest, message)) = self.take(from, Some(to)) {
+            self.deliver(from, dest, message);
+        }
+    }
+
+    /// Delivers everything until no messages remain.
+    pub fn deliver_all(&mut self) {
+        loop {
+            let ids: Vec<u64> = self.nodes.keys().map(|n| n.0).collect();
+            let mut any = false;
+            for from in ids {
+                while let Some((to, message)) = self.take(from, None) {
+                    any = true;
+                    self.deliver(from, to, message);
+                }
+            }
+            if !any {
+                return;
+            }
+        }
+    }
+
+    /// Heartbeat rounds at every leader until quiet.
+    pub fn settle(&mut self) {
+        for _ in 0..5 {
+            let leaders: Vec<u64> = self
+                .nodes
+                .iter()
+                .filter(|(_, r)| r.role() == quorate_consensus::Role::Leader)
+                .map(|(id, _)| id.0)
+                .collect();
+            for l in leaders {
+                self.tick(l, 10);
+            }
+            self.deliver_all();
+        }
+    }
+}
