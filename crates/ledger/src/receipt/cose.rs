@@ -4,11 +4,12 @@
 
 use ciborium::Value;
 
-use quorate_crypto::Sha256Digest;
+use quorate_crypto::{PublicKey, Sha256Digest, sha256};
 
 use super::json::TransactionProof;
 use super::rejection::ReceiptRejection;
-use crate::merkle::{ProofStep, Side};
+use crate::merkle::{ProofStep, Side, fold_proof, leaf_for_entry};
+use crate::signature::cose_root::{RootSignatureClaims, verify_root};
 
 /// CBOR tag of COSE_Sign1.
 pub const COSE_SIGN1_TAG: u64 = 18;
@@ -58,12 +59,18 @@ impl CoseSign1Parts {
             Value::Bytes(bytes) => Some(bytes),
             _ => return Err(malformed("COSE_Sign1 payload is neither bstr nor nil")),
         };
-        Ok(Self {
+        let parts = Self {
             protected,
             unprotected,
             payload,
             signature,
-        })
+        };
+        // CBOR has several spellings of some values (e.g. `undefined` read as nil); accept only
+        // the preferred serialisation, so one receipt has exactly one byte form.
+        if parts.encode() != bytes {
+            return Err(malformed("COSE_Sign1 is not in preferred CBOR serialisation"));
+        }
+        Ok(parts)
     }
 
     /// Serialises back to a tagged COSE_Sign1.
@@ -205,4 +212,43 @@ impl InclusionProof {
             path,
         })
     }
+}
+
+/// Verifies a COSE receipt against the service key: every inclusion proof must fold to a root the
+/// service signed, with the expected claims digest when one is given. Returns the signed claims
+/// (the covering signature's TxID).
+pub fn verify_cose_receipt(
+    receipt: &[u8],
+    service_key: &PublicKey,
+    expected_claims_digest: Option<&Sha256Digest>,
+) -> Result<RootSignatureClaims, ReceiptRejection> {
+    let parts = CoseSign1Parts::decode(receipt)?;
+    let proofs = map_get(&parts.unprotected, VDP_LABEL)
+        .and_then(Value::as_map)
+        .and_then(|vdp| map_get(vdp, INCLUSION_PROOFS_LABEL))
+        .and_then(Value::as_array)
+        .filter(|proofs| !proofs.is_empty())
+        .ok_or(ReceiptRejection::MissingInclusionProof)?;
+    let mut claims = None;
+    for proof in proofs {
+        let bytes = proof
+            .as_bytes()
+            .ok_or_else(|| malformed("inclusion proof is not a bstr"))?;
+        let proof = InclusionProof::decode(bytes)?;
+        if let Some(expected) = expected_claims_digest
+            && *expected != proof.claims_digest
+        {
+            return Err(ReceiptRejection::ClaimsDigestMismatch {
+                expected_hex: hex::encode(expected),
+                found_hex: hex::encode(proof.claims_digest),
+            });
+        }
+        let leaf = leaf_for_entry(
+            &proof.write_set_digest,
+            &sha256(proof.commit_evidence.as_bytes()),
+            &proof.claims_digest,
+        );
+        claims = Some(verify_root(service_key, &parts, &fold_proof(&leaf, &proof.path))?);
+    }
+    claims.ok_or(ReceiptRejection::MissingInclusionProof)
 }

@@ -4,6 +4,6 @@ pub mod cose;
 pub mod json;
 pub mod rejection;
 
-pub use cose::{CoseSign1Parts, InclusionProof, cose_receipt};
+pub use cose::{CoseSign1Parts, InclusionProof, cose_receipt, verify_cose_receipt};
 pub use json::{JsonReceipt, LeafComponents, NodeSignature, TransactionProof};
 pub use rejection::ReceiptRejection;
