@@ -99,7 +99,13 @@ mod tests {
         let mut data = b"private domain".to_vec();
         let tag = key.seal_in_place(&iv, b"public", &mut data).unwrap();
         assert_ne!(data, b"private domain");
-        assert_eq!(key.open(&iv, b"public", &data, &tag).unwrap(), b"private domain");
-        assert_eq!(key.open(&iv, b"publiC", &data, &tag), Err(CryptoError::AeadOpenFailed));
+        assert_eq!(
+            key.open(&iv, b"public", &data, &tag).unwrap(),
+            b"private domain"
+        );
+        assert_eq!(
+            key.open(&iv, b"publiC", &data, &tag),
+            Err(CryptoError::AeadOpenFailed)
+        );
     }
 }

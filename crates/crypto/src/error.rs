@@ -9,4 +9,20 @@ pub enum CryptoError {
     AeadSealFailed,
     #[error("invalid key: {0}")]
     InvalidKey(String),
+    #[error("invalid PEM: {0}")]
+    InvalidPem(String),
+    #[error("signing failed")]
+    SigningFailed,
+    #[error("signature verification failed")]
+    BadSignature,
+    #[error("invalid certificate: {0}")]
+    InvalidCertificate(String),
+    #[error("certificate generation failed: {0}")]
+    CertificateGeneration(String),
+    #[error("certificate issuer mismatch: issued by {issuer:?}, expected {expected:?}")]
+    IssuerMismatch { issuer: String, expected: String },
+    #[error("invalid COSE message: {0}")]
+    InvalidCose(String),
+    #[error("COSE header: {0}")]
+    CoseHeader(String),
 }

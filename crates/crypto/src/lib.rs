@@ -1,12 +1,26 @@
 //! Cryptography for Quorate: the primitives CCF uses, behind small types that keep secrets
 //! zeroized and make CCF's conventions (P-384 everywhere, prehashed SHA-256 roots, COSE Sign1
 //! with CCF's headers) the easy path.
+//!
+//! | module | CCF convention |
+//! |---|---|
+//! | [`keys`] | P-384 ECDSA; node id = SHA-256 of SPKI DER; Merkle roots signed as prehashed SHA-256 |
+//! | [`certificate`] | service cert (CA, pathlen 1), service-endorsed node certs, member/user id = SHA-256 of cert DER |
+//! | [`hash`], [`mac`], [`aead`] | SHA-256 tree and digests; HMAC commit secrets; AES-256-GCM ledger domains |
 
 pub mod aead;
+pub mod certificate;
 pub mod error;
 pub mod hash;
+pub mod keys;
 pub mod mac;
+mod pem;
 
+pub use certificate::{
+    Certificate, SubjectAltName, Validity, create_endorsed_certificate,
+    create_self_signed_certificate, create_service_certificate,
+};
 pub use error::CryptoError;
 pub use hash::{Sha256Digest, sha256, sha256_concat};
+pub use keys::{KeyPair, PublicKey};
 pub use mac::hmac_sha256;
