@@ -61,6 +61,12 @@ pub enum KvError {
     /// An internal invariant of the store does not hold (a bug, reported by `check_invariants`).
     #[error("store invariant violated: {0}")]
     InvariantViolated(String),
+    /// Entry header flags other than CCF's two chunking bits.
+    #[error("invalid entry flags {0:#04x}")]
+    InvalidFlags(u8),
+    /// CCF puts only 31 bits of the view into the GCM IV, so larger views cannot be encoded.
+    #[error("view {view} does not fit in the 31 bits of the GCM IV")]
+    ViewOutOfRange { view: u64 },
     /// Encryption failed inside the crypto library.
     #[error("encryption failed at {txid}")]
     Encryption { txid: TxId },

@@ -121,6 +121,11 @@ impl WriteSet {
         self.maps.entry(Arc::clone(map)).or_default()
     }
 
+    /// Adds a whole map; returns the map it replaced, if any.
+    pub(crate) fn insert_map(&mut self, name: MapName, writes: MapWrites) -> Option<MapWrites> {
+        self.maps.insert(name, writes)
+    }
+
     /// The changes to `map`, if any.
     pub fn map(&self, map: &str) -> Option<&MapWrites> {
         self.maps.get(map)
