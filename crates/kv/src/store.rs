@@ -19,6 +19,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use bytes::Bytes;
 
 use crate::commit_hook::CommitHook;
+use crate::entry::{DecodedEntry, LedgerSecret, decode_entry};
 use crate::error::KvError;
 use crate::state::{State, VersionedValue};
 use crate::tx::Tx;
@@ -163,7 +164,7 @@ impl Store {
         tx.validate(&inner.state)?;
         let (write_set, claims_digest) = tx.into_parts();
         let txid = TxId::new(inner.view, inner.current.seqno + 1);
-        inner.apply(txid, &write_set);
+        inner.apply(txid, &[&write_set]);
         if let Some(hook) = inner.hook.as_mut() {
             hook.on_commit(txid, &write_set, &claims_digest);
         }
@@ -188,9 +189,27 @@ impl Store {
                 current: inner.current.view,
             });
         }
-        inner.apply(txid, write_set);
+        inner.apply(txid, &[write_set]);
         inner.view = inner.view.max(txid.view);
         Ok(())
+    }
+
+    /// Decodes a ledger entry and applies it as [`Store::apply_write_set`] does. Without the
+    /// ledger secret only the public maps are applied (CCF's public recovery); with it the tag is
+    /// checked first. Returns the decoded entry (claims and evidence digests, write sets).
+    pub fn apply_entry(
+        &self,
+        entry: &[u8],
+        secret: Option<&LedgerSecret>,
+    ) -> Result<DecodedEntry, KvError> {
+        let decoded = decode_entry(entry, secret)?;
+        let mut inner = self.lock();
+        inner.check_next(decoded.txid)?;
+        let mut write_sets = vec![&decoded.public_write_set];
+        write_sets.extend(decoded.private_write_set.as_ref());
+        inner.apply(decoded.txid, &write_sets);
+        inner.view = inner.view.max(decoded.txid.view);
+        Ok(decoded)
     }
 
     /// Drops every version after `seqno` (uncommitted suffix after an election). Transactions
@@ -240,8 +259,27 @@ impl Store {
 }
 
 impl Inner {
-    fn apply(&mut self, txid: TxId, write_set: &WriteSet) {
-        for (map, writes) in write_set.maps() {
+    /// Only the next seqno, in a view no lower than the current one, can be applied.
+    fn check_next(&self, txid: TxId) -> Result<(), KvError> {
+        let expected = self.current.seqno + 1;
+        if txid.seqno != expected {
+            return Err(KvError::OutOfOrder {
+                expected,
+                got: txid.seqno,
+            });
+        }
+        if txid.view < self.current.view {
+            return Err(KvError::InvalidView {
+                view: txid.view,
+                current: self.current.view,
+            });
+        }
+        Ok(())
+    }
+
+    /// Applies the write sets (disjoint maps, e.g. an entry's two domains) as version `txid`.
+    fn apply(&mut self, txid: TxId, write_sets: &[&WriteSet]) {
+        for (map, writes) in write_sets.iter().flat_map(|ws| ws.maps()) {
             for (key, change) in writes.changes() {
                 let previous = match change {
                     Some(value) => {
