@@ -3,6 +3,15 @@
 
 use serde::{Deserialize, Serialize};
 
+use quorate_kv::{TxId, WriteSet};
+
+use crate::error::LedgerError;
+use crate::signature::transaction::json_bytes;
+use crate::tables;
+
+/// Attestation format of development (virtual, non-TEE) nodes, in CCF's spelling.
+pub const VIRTUAL_ATTESTATION_FORMAT: &str = "Insecure_Virtual";
+
 /// `public:ccf.gov.service.info` status, in CCF's spelling.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ServiceStatus {
@@ -101,6 +110,72 @@ pub struct NodeInfo {
     /// Whether the node's retirement is committed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retired_committed: Option<bool>,
+}
+
+/// The first node of a service, as genesis records it.
+#[derive(Clone, Debug)]
+pub struct GenesisNode<'a> {
+    /// Hex node id (SHA-256 of the node's SPKI).
+    pub node_id: &'a str,
+    /// PEM of the node's public key.
+    pub public_key_pem: &'a str,
+    /// PEM of the node's service-endorsed certificate.
+    pub endorsed_cert_pem: &'a str,
+    /// Hex measurement of the node's code.
+    pub code_digest_hex: &'a str,
+}
+
+/// Writes `service.info` with `status` for the service identity `service_cert_pem`, created at
+/// `create_txid`.
+pub fn put_service_info(
+    write_set: &mut WriteSet,
+    service_cert_pem: &str,
+    status: ServiceStatus,
+    create_txid: TxId,
+) -> Result<(), LedgerError> {
+    let info = ServiceInfo {
+        cert: service_cert_pem.to_owned(),
+        status,
+        previous_service_identity_version: None,
+        recovery_count: Some(0),
+        service_data: None,
+        current_service_create_txid: Some(create_txid.to_string()),
+    };
+    write_set.put(tables::SERVICE_INFO, tables::SINGLETON_KEY.to_vec(), json_bytes(&info)?);
+    Ok(())
+}
+
+/// The genesis transaction `txid`: the service identity (Opening), its first node Trusted, and
+/// that node's endorsed certificate as raw PEM — what CCF's validator needs before the first
+/// signature.
+pub fn genesis_write_set(
+    txid: TxId,
+    service_cert_pem: &str,
+    node: &GenesisNode<'_>,
+) -> Result<WriteSet, LedgerError> {
+    let mut write_set = WriteSet::new();
+    put_service_info(&mut write_set, service_cert_pem, ServiceStatus::Opening, txid)?;
+    let info = NodeInfo {
+        status: NodeStatus::Trusted,
+        quote_info: QuoteInfo {
+            format: VIRTUAL_ATTESTATION_FORMAT.to_owned(),
+            quote: String::new(),
+            endorsements: String::new(),
+        },
+        encryption_pub_key: String::new(),
+        code_digest: Some(node.code_digest_hex.to_owned()),
+        public_key: Some(node.public_key_pem.to_owned()),
+        ledger_secret_seqno: Some(0),
+        retired_committed: Some(false),
+    };
+    let node_key = node.node_id.as_bytes().to_vec();
+    write_set.put(tables::NODES_INFO, node_key.clone(), json_bytes(&info)?);
+    write_set.put(
+        tables::NODES_ENDORSED_CERTIFICATES,
+        node_key,
+        node.endorsed_cert_pem.as_bytes().to_vec(),
+    );
+    Ok(write_set)
 }
 
 #[cfg(test)]

@@ -7,4 +7,4 @@ pub mod transaction;
 
 pub use cose_root::{CoseSignatureConfig, RootSignatureClaims, sign_root, verify_root};
 pub use primary::PrimarySignature;
-pub use transaction::{SigningNode, SigningService, signature_write_set};
+pub use transaction::{SignatureTransaction, SigningNode, SigningService, signature_write_set};

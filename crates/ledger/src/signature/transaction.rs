@@ -4,7 +4,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
-use quorate_crypto::KeyPair;
+use quorate_crypto::{KeyPair, Sha256Digest};
 use quorate_kv::{TxId, WriteSet};
 
 use super::cose_root::{CoseSignatureConfig, sign_root};
@@ -34,7 +34,20 @@ pub struct SigningService<'a> {
     pub config: &'a CoseSignatureConfig,
 }
 
-/// The write set of the signature transaction `txid`. `tree` must hold exactly the leaves of
+/// A signature transaction and the signatures in it, which receipts repeat.
+#[derive(Clone, Debug)]
+pub struct SignatureTransaction {
+    /// What the transaction writes.
+    pub write_set: WriteSet,
+    /// The root both signatures cover.
+    pub root: Sha256Digest,
+    /// Base64 DER node signature over the root.
+    pub node_signature_base64: String,
+    /// The service's COSE_Sign1 over the root.
+    pub cose_signature: Vec<u8>,
+}
+
+/// The signature transaction `txid`. `tree` must hold exactly the leaves of
 /// seqnos `0..txid.seqno` (leaf 0 being the zero leaf); its root is what both signatures cover,
 /// and it is serialised from its first held leaf, as CCF does.
 pub fn signature_write_set(
@@ -43,7 +56,7 @@ pub fn signature_write_set(
     node: &SigningNode<'_>,
     service: &SigningService<'_>,
     issued_at_seconds: i64,
-) -> Result<WriteSet, LedgerError> {
+) -> Result<SignatureTransaction, LedgerError> {
     if tree.size() != txid.seqno {
         return Err(LedgerError::Writer(format!(
             "signature at {txid} needs a tree of {} leaves, not {}",
@@ -56,8 +69,9 @@ pub fn signature_write_set(
         .key
         .sign_prehashed_sha256(&root)
         .map_err(|source| LedgerError::Signing { what: "node root signature", source })?;
+    let node_signature_base64 = BASE64.encode(node_signature);
     let primary = PrimarySignature {
-        sig: BASE64.encode(node_signature),
+        sig: node_signature_base64.clone(),
         node: node.node_id.to_owned(),
         hashed_nonce: ZERO_HASHED_NONCE.to_owned(),
         seqno: txid.seqno,
@@ -74,14 +88,19 @@ pub fn signature_write_set(
     write_set.put(
         tables::COSE_SIGNATURES,
         tables::SINGLETON_KEY.to_vec(),
-        json_bytes(&BASE64.encode(cose))?,
+        json_bytes(&BASE64.encode(&cose))?,
     );
     write_set.put(
         tables::TREE,
         tables::SINGLETON_KEY.to_vec(),
         tree.serialise(tree.first_held(), txid.seqno - 1)?,
     );
-    Ok(write_set)
+    Ok(SignatureTransaction {
+        write_set,
+        root,
+        node_signature_base64,
+        cose_signature: cose,
+    })
 }
 
 /// Serialises a JSON table value.

@@ -1,0 +1,8 @@
+//! `quorate ledger generate`: deterministic, valid CCF ledgers of any size, for tests, benchmarks
+//! and cross-checks with CCF's own tools.
+
+pub mod builder;
+pub mod identities;
+
+pub use builder::{BuiltEntry, LedgerBuilder, SampledReceipt};
+pub use identities::GeneratedIdentities;

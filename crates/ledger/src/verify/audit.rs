@@ -1,0 +1,317 @@
+//! The ledger audit: replays every transaction's public tables and Merkle leaf in seqno order and
+//! checks what makes the ledger trustworthy — each signature's root against the recomputed tree,
+//! the node signature against the signer's endorsed certificate (the signer Trusted or Retired,
+//! never Pending), the COSE signature against the service certificate, node certificates issued
+//! by the service, legal service-status transitions and gap-free seqnos.
+//!
+//! It knows nothing of files: the caller feeds decoded entries and turns a [`Fault`] into an
+//! error naming the file, offset and seqno.
+
+use std::collections::{HashMap, HashSet};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::Deserialize;
+
+use quorate_crypto::{Certificate, PublicKey, Sha256Digest};
+use quorate_kv::{MapWrites, TxId, WriteSet};
+
+use crate::genesis::{NodeStatus, ServiceInfo, ServiceStatus};
+use crate::merkle::{MerkleTree, ZERO_LEAF};
+use crate::receipt::CoseSign1Parts;
+use crate::signature::{PrimarySignature, verify_root};
+use crate::tables;
+
+/// Why the audit stopped; the caller adds the place.
+pub type Fault = String;
+
+/// One decoded transaction, as the audit needs it.
+pub struct AuditedEntry<'a> {
+    /// The TxID from the entry's IV.
+    pub txid: TxId,
+    /// The transaction's Merkle leaf.
+    pub leaf: Sha256Digest,
+    /// The public tables it writes.
+    pub public: &'a WriteSet,
+}
+
+/// Only the status of a `nodes.info` value matters to the audit.
+#[derive(Deserialize)]
+struct NodeInfoStatus {
+    status: NodeStatus,
+}
+
+/// A node's signing identity as recorded in the ledger.
+struct KnownNode {
+    status: Option<NodeStatus>,
+    cert: Option<(Certificate, PublicKey)>,
+}
+
+/// The service identity currently in force.
+struct Service {
+    cert: Certificate,
+    key: PublicKey,
+    status: ServiceStatus,
+}
+
+/// Running state of the audit.
+pub struct LedgerAudit {
+    tree: MerkleTree,
+    pinned_service_cert: Option<Certificate>,
+    service: Option<Service>,
+    nodes: HashMap<String, KnownNode>,
+    signed_roots: HashSet<Sha256Digest>,
+    signature_txids: HashSet<TxId>,
+    last_seqno: u64,
+    last_signature: Option<TxId>,
+}
+
+fn value_of<'a>(writes: &'a MapWrites, key: &[u8]) -> Option<&'a [u8]> {
+    writes.get(key).flatten().map(|value| &value[..])
+}
+
+fn parse_cert(pem: &[u8], what: &str) -> Result<(Certificate, PublicKey), Fault> {
+    let text = std::str::from_utf8(pem).map_err(|_| format!("{what} is not UTF-8 PEM"))?;
+    let cert = Certificate::from_pem(text).map_err(|err| format!("{what}: {err}"))?;
+    let key = cert.public_key().map_err(|err| format!("{what} key: {err}"))?;
+    Ok((cert, key))
+}
+
+impl LedgerAudit {
+    /// A fresh audit from seqno 1; `pinned_service_cert` must then match every service identity
+    /// the ledger records.
+    pub fn new(pinned_service_cert: Option<Certificate>) -> Self {
+        let mut tree = MerkleTree::new();
+        tree.append(ZERO_LEAF);
+        Self {
+            tree,
+            pinned_service_cert,
+            service: None,
+            nodes: HashMap::new(),
+            signed_roots: HashSet::new(),
+            signature_txids: HashSet::new(),
+            last_seqno: 0,
+            last_signature: None,
+        }
+    }
+
+    /// Audits the next transaction. Returns whether it was a signature transaction.
+    pub fn add(&mut self, entry: &AuditedEntry<'_>) -> Result<bool, Fault> {
+        let seqno = entry.txid.seqno;
+        if seqno != self.last_seqno + 1 {
+            return Err(format!("seqno {seqno} follows seqno {}", self.last_seqno));
+        }
+        if let Some(writes) = entry.public.map(tables::SERVICE_INFO) {
+            self.apply_service_info(writes)?;
+        }
+        if let Some(writes) = entry.public.map(tables::NODES_INFO) {
+            self.apply_nodes_info(writes)?;
+        }
+        if let Some(writes) = entry.public.map(tables::NODES_ENDORSED_CERTIFICATES) {
+            self.apply_endorsed_certificates(writes)?;
+        }
+        let is_signature = entry.public.map(tables::SIGNATURES).is_some()
+            || entry.public.map(tables::COSE_SIGNATURES).is_some();
+        if is_signature {
+            self.check_signature(entry.txid, entry.public)?;
+        }
+        self.tree.append(entry.leaf);
+        if is_signature {
+            // Later roots need only the flushed prefix's peaks, so memory stays flat.
+            self.tree.flush_to(seqno).map_err(|err| err.to_string())?;
+        }
+        self.last_seqno = seqno;
+        Ok(is_signature)
+    }
+
+    fn apply_service_info(&mut self, writes: &MapWrites) -> Result<(), Fault> {
+        let value = value_of(writes, &tables::SINGLETON_KEY)
+            .ok_or("service.info is touched without writing its singleton key")?;
+        let info: ServiceInfo = serde_json::from_slice(value)
+            .map_err(|err| format!("service.info is not valid JSON: {err}"))?;
+        if let Some(previous) = &self.service
+            && !previous.status.may_become(info.status)
+        {
+            return Err(format!(
+                "service status may not go from {:?} to {:?}",
+                previous.status, info.status
+            ));
+        }
+        let (cert, key) = parse_cert(info.cert.as_bytes(), "service.info cert")?;
+        if let Some(pinned) = &self.pinned_service_cert
+            && pinned.der() != cert.der()
+        {
+            return Err(format!(
+                "service.info cert (sha256 {}) is not the given service certificate (sha256 {})",
+                cert.fingerprint_sha256_hex(),
+                pinned.fingerprint_sha256_hex()
+            ));
+        }
+        self.service = Some(Service { cert, key, status: info.status });
+        Ok(())
+    }
+
+    fn apply_nodes_info(&mut self, writes: &MapWrites) -> Result<(), Fault> {
+        for (key, value) in writes.changes() {
+            let node_id = String::from_utf8_lossy(key).into_owned();
+            match value {
+                Some(value) => {
+                    let info: NodeInfoStatus = serde_json::from_slice(value)
+                        .map_err(|err| format!("nodes.info[{node_id}] is not valid JSON: {err}"))?;
+                    self.nodes
+                        .entry(node_id)
+                        .or_insert(KnownNode { status: None, cert: None })
+                        .status = Some(info.status);
+                }
+                None => {
+                    if self.nodes.remove(&node_id).is_none() {
+                        return Err(format!("nodes.info removes unknown node {node_id}"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_endorsed_certificates(&mut self, writes: &MapWrites) -> Result<(), Fault> {
+        for (key, value) in writes.changes() {
+            let node_id = String::from_utf8_lossy(key).into_owned();
+            let Some(pem) = value else {
+                if let Some(node) = self.nodes.get_mut(&node_id) {
+                    node.cert = None;
+                }
+                continue;
+            };
+            let (cert, key) = parse_cert(pem, &format!("endorsed certificate of {node_id}"))?;
+            let service = self
+                .service
+                .as_ref()
+                .ok_or_else(|| format!("node {node_id} is endorsed before service.info exists"))?;
+            cert.verify_issued_by(&service.cert).map_err(|_| {
+                format!("endorsed certificate of node {node_id} is not issued by the service")
+            })?;
+            self.nodes
+                .entry(node_id)
+                .or_insert(KnownNode { status: None, cert: None })
+                .cert = Some((cert, key));
+        }
+        Ok(())
+    }
+
+    fn check_signature(&mut self, txid: TxId, public: &WriteSet) -> Result<(), Fault> {
+        let root = self.tree.root().map_err(|err| err.to_string())?;
+        let raw = public
+            .map(tables::SIGNATURES)
+            .and_then(|writes| value_of(writes, &tables::SINGLETON_KEY))
+            .ok_or("signature transaction lacks the node signature (ccf.internal.signatures)")?;
+        self.check_node_signature(txid, raw, &root)?;
+        let cose = public
+            .map(tables::COSE_SIGNATURES)
+            .and_then(|writes| value_of(writes, &tables::SINGLETON_KEY))
+            .ok_or("signature transaction lacks the COSE signature (ccf.internal.cose_signatures)")?;
+        self.check_cose_signature(txid, cose, &root)?;
+        let tree = public
+            .map(tables::TREE)
+            .and_then(|writes| value_of(writes, &tables::SINGLETON_KEY))
+            .ok_or("signature transaction lacks the Merkle tree (ccf.internal.tree)")?;
+        let recorded = MerkleTree::deserialise(tree).map_err(|err| err.to_string())?;
+        if recorded.size() != txid.seqno || recorded.root().ok() != Some(root) {
+            return Err("ccf.internal.tree does not match the recomputed tree".into());
+        }
+        self.signed_roots.insert(root);
+        self.signature_txids.insert(txid);
+        self.last_signature = Some(txid);
+        Ok(())
+    }
+
+    fn check_node_signature(&self, txid: TxId, raw: &[u8], root: &Sha256Digest) -> Result<(), Fault> {
+        let signature: PrimarySignature = serde_json::from_slice(raw)
+            .map_err(|err| format!("node signature is not valid JSON: {err}"))?;
+        if signature.seqno != txid.seqno || signature.view != txid.view {
+            return Err(format!(
+                "node signature claims {}.{} but sits at {txid}",
+                signature.view, signature.seqno
+            ));
+        }
+        if signature.root != hex::encode(root) {
+            return Err(format!(
+                "signed root {} is not the recomputed root {}",
+                signature.root,
+                hex::encode(root)
+            ));
+        }
+        let node = self
+            .nodes
+            .get(&signature.node)
+            .ok_or_else(|| format!("signer {} is not a node of the service", signature.node))?;
+        match node.status {
+            Some(NodeStatus::Trusted | NodeStatus::Retired) => {}
+            status => {
+                return Err(format!("signer {} has status {status:?}", signature.node));
+            }
+        }
+        let (cert, key) = node
+            .cert
+            .as_ref()
+            .ok_or_else(|| format!("signer {} has no endorsed certificate", signature.node))?;
+        if let Some(embedded) = &signature.cert {
+            let (_, embedded_key) = parse_cert(embedded.as_bytes(), "signature cert")?;
+            if embedded_key != *key {
+                return Err(format!(
+                    "signature cert's key is not the key of node {}'s endorsed certificate {}",
+                    signature.node,
+                    cert.fingerprint_sha256_hex()
+                ));
+            }
+        }
+        let der = BASE64
+            .decode(&signature.sig)
+            .map_err(|err| format!("node signature is not base64: {err}"))?;
+        key.verify_prehashed_sha256(root, &der)
+            .map_err(|_| format!("node signature by {} does not verify", signature.node))
+    }
+
+    fn check_cose_signature(&self, txid: TxId, cose: &[u8], root: &Sha256Digest) -> Result<(), Fault> {
+        let service = self
+            .service
+            .as_ref()
+            .ok_or("COSE signature before service.info exists")?;
+        let encoded: String = serde_json::from_slice(cose)
+            .map_err(|err| format!("COSE signature is not a JSON string: {err}"))?;
+        let bytes = BASE64
+            .decode(encoded)
+            .map_err(|err| format!("COSE signature is not base64: {err}"))?;
+        let parts = CoseSign1Parts::decode(&bytes).map_err(|err| err.to_string())?;
+        let claims = verify_root(&service.key, &parts, root)
+            .map_err(|err| format!("COSE signature: {err}"))?;
+        if claims.txid != txid.to_string() {
+            return Err(format!("COSE signature covers {} but sits at {txid}", claims.txid));
+        }
+        Ok(())
+    }
+
+    /// Seqno of the last transaction audited.
+    pub fn last_seqno(&self) -> u64 {
+        self.last_seqno
+    }
+
+    /// The last signature transaction audited.
+    pub fn last_signature(&self) -> Option<TxId> {
+        self.last_signature
+    }
+
+    /// The service certificate in force.
+    pub fn service_cert(&self) -> Option<&Certificate> {
+        self.service.as_ref().map(|service| &service.cert)
+    }
+
+    /// Whether `root` was signed by some signature transaction of the ledger.
+    pub fn signed(&self, root: &Sha256Digest) -> bool {
+        self.signed_roots.contains(root)
+    }
+
+    /// Whether `txid` is a signature transaction of the ledger.
+    pub fn is_signature(&self, txid: TxId) -> bool {
+        self.signature_txids.contains(&txid)
+    }
+}
