@@ -211,7 +211,7 @@ impl Raft {
     }
 
     /// A leader whose retirement committed nudges its most up-to-date peer (ties: the one
-    /// in the newest configuration) to campaign at once.
+    /// in the newest configuration, then the lowest id) to campaign at once.
     pub(super) fn propose_successor(&mut self) {
         let mut best: Option<(NodeId, u64, u64)> = None;
         for (node, peer) in &self.peers {
@@ -220,7 +220,7 @@ impl Raft {
                 None => true,
                 Some((_, best_match, best_reconf)) => {
                     peer.match_index > best_match
-                        || (peer.match_index == best_match && reconf >= best_reconf)
+                        || (peer.match_index == best_match && reconf > best_reconf)
                 }
             };
             if better {
