@@ -8,8 +8,10 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use quorate_crypto::cose::{self, CwtClaims, GovMsgType};
 use quorate_crypto::{
-    KeyPair, SubjectAltName, Validity, create_endorsed_certificate, create_service_certificate,
+    KeyPair, SubjectAltName, Validity, create_endorsed_certificate, create_self_signed_certificate,
+    create_service_certificate,
 };
 
 const CCF_PYTHON: &str = "/tmp/ccfpy/bin/python";
@@ -50,7 +52,7 @@ fn current_validity() -> Validity {
 }
 
 #[test]
-fn ccf_accepts_our_keys_signatures_and_certificates() {
+fn ccf_accepts_our_keys_signatures_certificates_and_cose() {
     let dir = tempfile::tempdir().unwrap();
     let validity = current_validity();
     let service_key = KeyPair::generate().unwrap();
@@ -73,6 +75,28 @@ fn ccf_accepts_our_keys_signatures_and_certificates() {
     let root = quorate_crypto::sha256(b"merkle root");
     let root_sig = node_key.sign_prehashed_sha256(&root).unwrap();
 
+    let cwt = CwtClaims {
+        iss: Some("service.example.com".into()),
+        sub: Some("ledger.signature".into()),
+        iat: Some(1_735_689_600),
+    };
+    let root_cose = cose::sign_ledger_root(&service_key, &root, 2, 9, &cwt).unwrap();
+    let member_key = KeyPair::generate().unwrap();
+    let member_cert =
+        create_self_signed_certificate(&member_key, "member0", &[], &validity, 3).unwrap();
+    let proposal = cose::sign_governance_request(
+        &member_key,
+        &member_cert,
+        GovMsgType::Proposal,
+        1_735_689_600,
+        None,
+        br#"{"actions": []}"#,
+    )
+    .unwrap();
+
+    std::fs::write(dir.path().join("root_signature.cose"), &root_cose).unwrap();
+    std::fs::write(dir.path().join("member_cert.pem"), member_cert.pem()).unwrap();
+    std::fs::write(dir.path().join("proposal.cose"), &proposal).unwrap();
     std::fs::write(dir.path().join("service_cert.pem"), service_cert.pem()).unwrap();
     std::fs::write(dir.path().join("node_cert.pem"), node_cert.pem()).unwrap();
     std::fs::write(
@@ -89,5 +113,5 @@ fn ccf_accepts_our_keys_signatures_and_certificates() {
     });
     std::fs::write(dir.path().join("facts.json"), facts.to_string()).unwrap();
 
-    run_ccf_python("check_identity.py", dir.path());
+    run_ccf_python("check_ours.py", dir.path());
 }
