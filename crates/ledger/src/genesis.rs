@@ -141,7 +141,11 @@ pub fn put_service_info(
         service_data: None,
         current_service_create_txid: Some(create_txid.to_string()),
     };
-    write_set.put(tables::SERVICE_INFO, tables::SINGLETON_KEY.to_vec(), json_bytes(&info)?);
+    write_set.put(
+        tables::SERVICE_INFO,
+        tables::SINGLETON_KEY.to_vec(),
+        json_bytes(&info)?,
+    );
     Ok(())
 }
 
@@ -154,7 +158,12 @@ pub fn genesis_write_set(
     node: &GenesisNode<'_>,
 ) -> Result<WriteSet, LedgerError> {
     let mut write_set = WriteSet::new();
-    put_service_info(&mut write_set, service_cert_pem, ServiceStatus::Opening, txid)?;
+    put_service_info(
+        &mut write_set,
+        service_cert_pem,
+        ServiceStatus::Opening,
+        txid,
+    )?;
     let info = NodeInfo {
         status: NodeStatus::Trusted,
         quote_info: QuoteInfo {

@@ -20,13 +20,25 @@ fn fixture() -> Fixture {
     let mut tree = MerkleTree::new();
     tree.append(ZERO_LEAF);
     let claims = [0xcc; 32];
-    let evidence: Vec<String> = (1..=6).map(|s| format!("ce:2.{s}:{}", "ab".repeat(32))).collect();
+    let evidence: Vec<String> = (1..=6)
+        .map(|s| format!("ce:2.{s}:{}", "ab".repeat(32)))
+        .collect();
     for (i, ce) in evidence.iter().enumerate() {
         let ws = sha256(format!("entry {i}").as_bytes());
         tree.append(leaf_for_entry(&ws, &sha256(ce.as_bytes()), &claims));
     }
-    let config = CoseSignatureConfig { issuer: "iss".into(), subject: "sub".into() };
-    let cose = sign_root(&service, &config, 1_735_689_600, "2.7", &tree.root().unwrap()).unwrap();
+    let config = CoseSignatureConfig {
+        issuer: "iss".into(),
+        subject: "sub".into(),
+    };
+    let cose = sign_root(
+        &service,
+        &config,
+        1_735_689_600,
+        "2.7",
+        &tree.root().unwrap(),
+    )
+    .unwrap();
     let path = tree.inclusion_proof(3).unwrap();
     let tx = TransactionProof {
         write_set_digest: sha256(b"entry 2"),
@@ -35,7 +47,11 @@ fn fixture() -> Fixture {
         path: &path,
     };
     let receipt = cose_receipt(&cose, &tx).unwrap();
-    Fixture { service, receipt, claims }
+    Fixture {
+        service,
+        receipt,
+        claims,
+    }
 }
 
 #[test]
@@ -50,7 +66,10 @@ fn round_trip_names_the_signature_txid() {
 fn wrong_claims_digest_is_rejected() {
     let f = fixture();
     let err = verify_cose_receipt(&f.receipt, &f.service.public_key(), Some(&[0; 32])).unwrap_err();
-    assert!(matches!(err, ReceiptRejection::ClaimsDigestMismatch { .. }), "{err}");
+    assert!(
+        matches!(err, ReceiptRejection::ClaimsDigestMismatch { .. }),
+        "{err}"
+    );
 }
 
 #[test]

@@ -79,7 +79,10 @@ fn fixture() -> Fixture {
 fn transaction_and_signature_receipts_verify() {
     let f = fixture();
     let root = f.receipt.verify(&f.service_cert, Some(&f.claims)).unwrap();
-    assert_eq!(f.signature_receipt.verify(&f.service_cert, None).unwrap(), root);
+    assert_eq!(
+        f.signature_receipt.verify(&f.service_cert, None).unwrap(),
+        root
+    );
     let json = serde_json::to_string(&f.receipt).unwrap();
     let parsed: JsonReceipt = serde_json::from_str(&json).unwrap();
     assert_eq!(parsed.verify(&f.service_cert, None).unwrap(), root);
@@ -88,8 +91,14 @@ fn transaction_and_signature_receipts_verify() {
 #[test]
 fn tampered_parts_are_rejected_with_their_reason() {
     let f = fixture();
-    let err = f.receipt.verify(&f.service_cert, Some(&[0; 32])).unwrap_err();
-    assert!(matches!(err, ReceiptRejection::ClaimsDigestMismatch { .. }), "{err}");
+    let err = f
+        .receipt
+        .verify(&f.service_cert, Some(&[0; 32]))
+        .unwrap_err();
+    assert!(
+        matches!(err, ReceiptRejection::ClaimsDigestMismatch { .. }),
+        "{err}"
+    );
 
     let mut proof = f.receipt.clone();
     let step = &mut proof.proof[1];
@@ -101,7 +110,12 @@ fn tampered_parts_are_rejected_with_their_reason() {
     );
 
     let mut evidence = f.receipt.clone();
-    evidence.leaf_components.as_mut().unwrap().commit_evidence.push('0');
+    evidence
+        .leaf_components
+        .as_mut()
+        .unwrap()
+        .commit_evidence
+        .push('0');
     assert_eq!(
         evidence.verify(&f.service_cert, None),
         Err(ReceiptRejection::NodeSignatureInvalid)

@@ -3,6 +3,7 @@
 //! signature transaction over the tree, with receipts for chosen transactions.
 
 use quorate_crypto::{Sha256Digest, sha256};
+use quorate_kv::entry::FORCE_LEDGER_CHUNK_AFTER;
 use quorate_kv::{TxId, WriteSet, encode_entry};
 
 use super::identities::GeneratedIdentities;
@@ -84,19 +85,26 @@ impl<'a> LedgerBuilder<'a> {
         claims_digest: &Sha256Digest,
         want_receipt: bool,
     ) -> Result<BuiltEntry, LedgerError> {
-        self.append_entry(write_set, claims_digest, want_receipt, false)
+        self.append_entry(write_set, claims_digest, 0, want_receipt, false)
     }
 
     fn append_entry(
         &mut self,
         write_set: &WriteSet,
         claims_digest: &Sha256Digest,
+        flags: u8,
         want_receipt: bool,
         is_signature: bool,
     ) -> Result<BuiltEntry, LedgerError> {
         let txid = self.next_txid();
-        let encoded = encode_entry(txid, write_set, claims_digest, 0, &self.ids.ledger_secret)
-            .map_err(|err| LedgerError::Writer(format!("encoding {txid}: {err}")))?;
+        let encoded = encode_entry(
+            txid,
+            write_set,
+            claims_digest,
+            flags,
+            &self.ids.ledger_secret,
+        )
+        .map_err(|err| LedgerError::Writer(format!("encoding {txid}: {err}")))?;
         let write_set_digest = sha256(&encoded.bytes);
         self.tree.append(leaf_for_entry(
             &write_set_digest,
@@ -107,17 +115,30 @@ impl<'a> LedgerBuilder<'a> {
             self.wanted.push(ReceiptSubject {
                 seqno: txid.seqno,
                 write_set_digest,
-                commit_evidence: self.ids.ledger_secret.commit_evidence(txid).as_str().to_owned(),
+                commit_evidence: self
+                    .ids
+                    .ledger_secret
+                    .commit_evidence(txid)
+                    .as_str()
+                    .to_owned(),
                 claims_digest: *claims_digest,
             });
         }
-        Ok(BuiltEntry { bytes: encoded.bytes, is_signature })
+        Ok(BuiltEntry {
+            bytes: encoded.bytes,
+            is_signature,
+        })
     }
 
     /// Appends a signature transaction over every earlier entry and makes the receipts asked
     /// for since the last one; with `want_receipt`, the signature transaction itself gets
     /// receipts at the next signature.
-    pub fn append_signature(&mut self, want_receipt: bool) -> Result<BuiltEntry, LedgerError> {
+    /// With `last`, the entry asks the chunk writer to complete its chunk after it.
+    pub fn append_signature(
+        &mut self,
+        want_receipt: bool,
+        last: bool,
+    ) -> Result<BuiltEntry, LedgerError> {
         let txid = self.next_txid();
         let node = SigningNode {
             node_id: &self.ids.node_id,
@@ -152,7 +173,8 @@ impl<'a> LedgerBuilder<'a> {
                 cose,
             });
         }
-        let built = self.append_entry(&signature.write_set, &[0; 32], want_receipt, true)?;
+        let flags = if last { FORCE_LEDGER_CHUNK_AFTER } else { 0 };
+        let built = self.append_entry(&signature.write_set, &[0; 32], flags, want_receipt, true)?;
         // Receipts and the next tree table need nothing before this signature.
         self.tree.flush_to(txid.seqno)?;
         Ok(built)

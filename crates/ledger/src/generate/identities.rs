@@ -56,8 +56,8 @@ fn crypto_error(what: &'static str) -> impl FnOnce(quorate_crypto::CryptoError) 
 impl GeneratedIdentities {
     /// Derives every identity from `seed`.
     pub fn from_seed(seed: &str) -> Result<Self, LedgerError> {
-        let service_key =
-            KeyPair::from_seed(&derive(seed, "service key")).map_err(crypto_error("service key"))?;
+        let service_key = KeyPair::from_seed(&derive(seed, "service key"))
+            .map_err(crypto_error("service key"))?;
         let service_cert =
             create_service_certificate(&service_key, SERVICE_SUBJECT_CN, &CERTIFICATE_VALIDITY, 1)
                 .map_err(crypto_error("service certificate"))?;

@@ -3,6 +3,8 @@
 
 pub mod builder;
 pub mod identities;
+pub mod run;
 
 pub use builder::{BuiltEntry, LedgerBuilder, SampledReceipt};
 pub use identities::GeneratedIdentities;
+pub use run::{GenerateOptions, GenerateSummary, generate_ledger};

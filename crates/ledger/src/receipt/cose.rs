@@ -68,7 +68,9 @@ impl CoseSign1Parts {
         // CBOR has several spellings of some values (e.g. `undefined` read as nil); accept only
         // the preferred serialisation, so one receipt has exactly one byte form.
         if parts.encode() != bytes {
-            return Err(malformed("COSE_Sign1 is not in preferred CBOR serialisation"));
+            return Err(malformed(
+                "COSE_Sign1 is not in preferred CBOR serialisation",
+            ));
         }
         Ok(parts)
     }
@@ -248,7 +250,11 @@ pub fn verify_cose_receipt(
             &sha256(proof.commit_evidence.as_bytes()),
             &proof.claims_digest,
         );
-        claims = Some(verify_root(service_key, &parts, &fold_proof(&leaf, &proof.path))?);
+        claims = Some(verify_root(
+            service_key,
+            &parts,
+            &fold_proof(&leaf, &proof.path),
+        )?);
     }
     claims.ok_or(ReceiptRejection::MissingInclusionProof)
 }

@@ -27,6 +27,8 @@ pub enum ReceiptRejection {
     MissingInclusionProof,
     /// The service's COSE signature does not verify over the root the proof folds to.
     ServiceSignatureInvalid,
+    /// The receipt is genuine but its root was not signed by any signature of this ledger.
+    RootNotInLedger,
 }
 
 impl fmt::Display for ReceiptRejection {
@@ -53,6 +55,9 @@ impl fmt::Display for ReceiptRejection {
                 f.write_str("COSE vds (395) is missing or not 2 (CCF SHA-256 ledger)")
             }
             Self::MissingInclusionProof => f.write_str("COSE receipt has no inclusion proof"),
+            Self::RootNotInLedger => {
+                f.write_str("the receipt's root is not signed by any signature in this ledger")
+            }
             Self::ServiceSignatureInvalid => {
                 f.write_str("service COSE signature does not verify over the recomputed root")
             }

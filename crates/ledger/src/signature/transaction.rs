@@ -65,10 +65,13 @@ pub fn signature_write_set(
         )));
     }
     let root = tree.root()?;
-    let node_signature = node
-        .key
-        .sign_prehashed_sha256(&root)
-        .map_err(|source| LedgerError::Signing { what: "node root signature", source })?;
+    let node_signature =
+        node.key
+            .sign_prehashed_sha256(&root)
+            .map_err(|source| LedgerError::Signing {
+                what: "node root signature",
+                source,
+            })?;
     let node_signature_base64 = BASE64.encode(node_signature);
     let primary = PrimarySignature {
         sig: node_signature_base64.clone(),
@@ -81,10 +84,23 @@ pub fn signature_write_set(
         root: hex::encode(root),
         cert: Some(node.endorsed_cert_pem.to_owned()),
     };
-    let cose = sign_root(service.key, service.config, issued_at_seconds, &txid.to_string(), &root)
-        .map_err(|source| LedgerError::Signing { what: "service COSE root signature", source })?;
+    let cose = sign_root(
+        service.key,
+        service.config,
+        issued_at_seconds,
+        &txid.to_string(),
+        &root,
+    )
+    .map_err(|source| LedgerError::Signing {
+        what: "service COSE root signature",
+        source,
+    })?;
     let mut write_set = WriteSet::new();
-    write_set.put(tables::SIGNATURES, tables::SINGLETON_KEY.to_vec(), json_bytes(&primary)?);
+    write_set.put(
+        tables::SIGNATURES,
+        tables::SINGLETON_KEY.to_vec(),
+        json_bytes(&primary)?,
+    );
     write_set.put(
         tables::COSE_SIGNATURES,
         tables::SINGLETON_KEY.to_vec(),

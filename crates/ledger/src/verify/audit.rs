@@ -73,7 +73,9 @@ fn value_of<'a>(writes: &'a MapWrites, key: &[u8]) -> Option<&'a [u8]> {
 fn parse_cert(pem: &[u8], what: &str) -> Result<(Certificate, PublicKey), Fault> {
     let text = std::str::from_utf8(pem).map_err(|_| format!("{what} is not UTF-8 PEM"))?;
     let cert = Certificate::from_pem(text).map_err(|err| format!("{what}: {err}"))?;
-    let key = cert.public_key().map_err(|err| format!("{what} key: {err}"))?;
+    let key = cert
+        .public_key()
+        .map_err(|err| format!("{what} key: {err}"))?;
     Ok((cert, key))
 }
 
@@ -147,7 +149,11 @@ impl LedgerAudit {
                 pinned.fingerprint_sha256_hex()
             ));
         }
-        self.service = Some(Service { cert, key, status: info.status });
+        self.service = Some(Service {
+            cert,
+            key,
+            status: info.status,
+        });
         Ok(())
     }
 
@@ -160,7 +166,10 @@ impl LedgerAudit {
                         .map_err(|err| format!("nodes.info[{node_id}] is not valid JSON: {err}"))?;
                     self.nodes
                         .entry(node_id)
-                        .or_insert(KnownNode { status: None, cert: None })
+                        .or_insert(KnownNode {
+                            status: None,
+                            cert: None,
+                        })
                         .status = Some(info.status);
                 }
                 None => {
@@ -192,7 +201,10 @@ impl LedgerAudit {
             })?;
             self.nodes
                 .entry(node_id)
-                .or_insert(KnownNode { status: None, cert: None })
+                .or_insert(KnownNode {
+                    status: None,
+                    cert: None,
+                })
                 .cert = Some((cert, key));
         }
         Ok(())
@@ -208,7 +220,9 @@ impl LedgerAudit {
         let cose = public
             .map(tables::COSE_SIGNATURES)
             .and_then(|writes| value_of(writes, &tables::SINGLETON_KEY))
-            .ok_or("signature transaction lacks the COSE signature (ccf.internal.cose_signatures)")?;
+            .ok_or(
+                "signature transaction lacks the COSE signature (ccf.internal.cose_signatures)",
+            )?;
         self.check_cose_signature(txid, cose, &root)?;
         let tree = public
             .map(tables::TREE)
@@ -224,7 +238,12 @@ impl LedgerAudit {
         Ok(())
     }
 
-    fn check_node_signature(&self, txid: TxId, raw: &[u8], root: &Sha256Digest) -> Result<(), Fault> {
+    fn check_node_signature(
+        &self,
+        txid: TxId,
+        raw: &[u8],
+        root: &Sha256Digest,
+    ) -> Result<(), Fault> {
         let signature: PrimarySignature = serde_json::from_slice(raw)
             .map_err(|err| format!("node signature is not valid JSON: {err}"))?;
         if signature.seqno != txid.seqno || signature.view != txid.view {
@@ -271,7 +290,12 @@ impl LedgerAudit {
             .map_err(|_| format!("node signature by {} does not verify", signature.node))
     }
 
-    fn check_cose_signature(&self, txid: TxId, cose: &[u8], root: &Sha256Digest) -> Result<(), Fault> {
+    fn check_cose_signature(
+        &self,
+        txid: TxId,
+        cose: &[u8],
+        root: &Sha256Digest,
+    ) -> Result<(), Fault> {
         let service = self
             .service
             .as_ref()
@@ -285,7 +309,10 @@ impl LedgerAudit {
         let claims = verify_root(&service.key, &parts, root)
             .map_err(|err| format!("COSE signature: {err}"))?;
         if claims.txid != txid.to_string() {
-            return Err(format!("COSE signature covers {} but sits at {txid}", claims.txid));
+            return Err(format!(
+                "COSE signature covers {} but sits at {txid}",
+                claims.txid
+            ));
         }
         Ok(())
     }
