@@ -3,7 +3,7 @@
 //! Errors about ledger files name the file, the byte offset and the seqno wherever they are known,
 //! so an operator can find the damage with a hex editor.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Everything that can go wrong in this crate.
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +72,14 @@ pub enum LedgerError {
         path: PathBuf,
         reason: crate::receipt::ReceiptRejection,
     },
+}
+
+impl LedgerError {
+    /// For `map_err`: the I/O operation `op` on `path` failed.
+    pub(crate) fn io(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> Self {
+        let path = path.to_owned();
+        move |source| Self::Io { op, path, source }
+    }
 }
 
 fn seqno_suffix(seqno: Option<u64>) -> String {
