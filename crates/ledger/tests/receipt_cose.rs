@@ -3,6 +3,7 @@
 //! part is rejected with its own reason.
 
 use quorate_crypto::{KeyPair, sha256};
+use quorate_kv::TxId;
 use quorate_ledger::merkle::{MerkleTree, ZERO_LEAF, leaf_for_entry};
 use quorate_ledger::receipt::{
     ReceiptRejection, TransactionProof, cose_receipt, verify_cose_receipt,
@@ -35,7 +36,7 @@ fn fixture() -> Fixture {
         &service,
         &config,
         1_735_689_600,
-        "2.7",
+        TxId::new(2, 7),
         &tree.root().unwrap(),
     )
     .unwrap();

@@ -4,6 +4,7 @@
 
 use ciborium::Value;
 
+use quorate_crypto::cose::headers::LABEL_VDP;
 use quorate_crypto::{PublicKey, Sha256Digest, sha256};
 
 use super::json::TransactionProof;
@@ -13,8 +14,6 @@ use crate::signature::cose_root::{RootSignatureClaims, verify_root};
 
 /// CBOR tag of COSE_Sign1.
 pub const COSE_SIGN1_TAG: u64 = 18;
-/// Unprotected header label of verifiable-data-structure proofs.
-pub const VDP_LABEL: i64 = 396;
 /// Label, inside the proofs map, of the list of inclusion proofs.
 pub const INCLUSION_PROOFS_LABEL: i64 = -1;
 
@@ -88,18 +87,10 @@ impl CoseSign1Parts {
         );
         encode_value(&value)
     }
-
-    /// The protected header as a CBOR map.
-    pub fn protected_map(&self) -> Result<Vec<(Value, Value)>, ReceiptRejection> {
-        match ciborium::from_reader(self.protected.as_slice()) {
-            Ok(Value::Map(entries)) => Ok(entries),
-            _ => Err(malformed("COSE protected header is not a CBOR map")),
-        }
-    }
 }
 
 /// Serialises a CBOR value; writing into a `Vec` cannot fail for values built in memory.
-pub(crate) fn encode_value(value: &Value) -> Vec<u8> {
+fn encode_value(value: &Value) -> Vec<u8> {
     let mut out = Vec::new();
     if ciborium::into_writer(value, &mut out).is_err() {
         out.clear();
@@ -108,7 +99,7 @@ pub(crate) fn encode_value(value: &Value) -> Vec<u8> {
 }
 
 /// Looks up an integer label in a CBOR map.
-pub(crate) fn map_get(map: &[(Value, Value)], label: i64) -> Option<&Value> {
+fn map_get(map: &[(Value, Value)], label: i64) -> Option<&Value> {
     map.iter()
         .find(|(key, _)| {
             key.as_integer()
@@ -152,7 +143,7 @@ pub fn cose_receipt(
         Value::Integer(INCLUSION_PROOFS_LABEL.into()),
         Value::Array(vec![Value::Bytes(inclusion_proof_cbor(tx))]),
     )]);
-    parts.unprotected = vec![(Value::Integer(VDP_LABEL.into()), proofs)];
+    parts.unprotected = vec![(Value::Integer(LABEL_VDP.into()), proofs)];
     parts.payload = None;
     Ok(parts.encode())
 }
@@ -225,7 +216,7 @@ pub fn verify_cose_receipt(
     expected_claims_digest: Option<&Sha256Digest>,
 ) -> Result<RootSignatureClaims, ReceiptRejection> {
     let parts = CoseSign1Parts::decode(receipt)?;
-    let proofs = map_get(&parts.unprotected, VDP_LABEL)
+    let proofs = map_get(&parts.unprotected, LABEL_VDP)
         .and_then(Value::as_map)
         .and_then(|vdp| map_get(vdp, INCLUSION_PROOFS_LABEL))
         .and_then(Value::as_array)
@@ -252,7 +243,7 @@ pub fn verify_cose_receipt(
         );
         claims = Some(verify_root(
             service_key,
-            &parts,
+            receipt,
             &fold_proof(&leaf, &proof.path),
         )?);
     }

@@ -84,17 +84,12 @@ pub fn signature_write_set(
         root: hex::encode(root),
         cert: Some(node.endorsed_cert_pem.to_owned()),
     };
-    let cose = sign_root(
-        service.key,
-        service.config,
-        issued_at_seconds,
-        &txid.to_string(),
-        &root,
-    )
-    .map_err(|source| LedgerError::Signing {
-        what: "service COSE root signature",
-        source,
-    })?;
+    let cose = sign_root(service.key, service.config, issued_at_seconds, txid, &root).map_err(
+        |source| LedgerError::Signing {
+            what: "service COSE root signature",
+            source,
+        },
+    )?;
     let mut write_set = WriteSet::new();
     write_set.put(
         tables::SIGNATURES,

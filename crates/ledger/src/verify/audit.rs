@@ -18,7 +18,6 @@ use quorate_kv::{MapWrites, TxId, WriteSet};
 
 use crate::genesis::{NodeStatus, ServiceInfo, ServiceStatus};
 use crate::merkle::{MerkleTree, ZERO_LEAF};
-use crate::receipt::CoseSign1Parts;
 use crate::signature::{PrimarySignature, verify_root};
 use crate::tables;
 
@@ -305,8 +304,7 @@ impl LedgerAudit {
         let bytes = BASE64
             .decode(encoded)
             .map_err(|err| format!("COSE signature is not base64: {err}"))?;
-        let parts = CoseSign1Parts::decode(&bytes).map_err(|err| err.to_string())?;
-        let claims = verify_root(&service.key, &parts, root)
+        let claims = verify_root(&service.key, &bytes, root)
             .map_err(|err| format!("COSE signature: {err}"))?;
         if claims.txid != txid.to_string() {
             return Err(format!(
