@@ -487,6 +487,25 @@ mod tests {
         );
     }
 
+    #[test]
+    fn reads_openssl_certificates_and_derives_their_key_ids() {
+        let pem = include_str!("../tests/vectors/member0_cert.pem");
+        let cert = Certificate::from_pem(pem).unwrap();
+        assert_eq!(cert.subject_common_name().as_deref(), Some("member0"));
+        cert.verify_issued_by(&cert).unwrap();
+        let key = cert.public_key().unwrap();
+        let parsed = cert.parsed().unwrap();
+        let openssl_ski = parsed
+            .extensions()
+            .iter()
+            .find_map(|ext| match ext.parsed_extension() {
+                ParsedExtension::SubjectKeyIdentifier(id) => Some(id.0.to_vec()),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(openssl_key_id(&key), openssl_ski);
+    }
+
     proptest! {
         #[test]
         fn parsers_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {

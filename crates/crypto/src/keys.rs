@@ -383,6 +383,15 @@ mod tests {
     }
 
     #[test]
+    fn reads_openssl_ecparam_keys() {
+        let key =
+            KeyPair::from_pem(include_str!("../tests/vectors/openssl_ecparam_key.pem")).unwrap();
+        let public =
+            PublicKey::from_pem(include_str!("../tests/vectors/openssl_ecparam_pub.pem")).unwrap();
+        assert_eq!(key.public_key(), public);
+    }
+
+    #[test]
     fn public_key_pem_and_identity() {
         let key = KeyPair::from_seed(&[5; 32]).unwrap().public_key();
         assert_eq!(key.spki_der().len(), 120);
