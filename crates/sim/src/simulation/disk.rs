@@ -1,0 +1,120 @@
+//! A node's simulated ledger disk. Writes and truncations complete in order after a random
+//! latency; only completed operations are durable, so a crash loses the unsynced suffix
+//! (a torn tail) and any truncation still queued. As a correct IO shell must, a write's
+//! acknowledgement is clamped below any truncation queued after it, so that a stale write
+//! never vouches for the entries that replaced it.
+
+use std::collections::VecDeque;
+
+use quorate_consensus::{Entry, Index};
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+#[derive(Clone, Debug)]
+enum DiskOp {
+    Write {
+        first_index: Index,
+        entries: Vec<Entry>,
+        /// The highest index this write may acknowledge.
+        ack_limit: Index,
+    },
+    Truncate {
+        index: Index,
+    },
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Disk {
+    /// Entry `i` is at position `i - 1`.
+    durable: Vec<Entry>,
+    /// Queued operations with their completion times, oldest first.
+    queue: VecDeque<(u64, DiskOp)>,
+    latency_ms: (u64, u64),
+}
+
+impl Disk {
+    pub fn new(latency_ms: (u64, u64)) -> Self {
+        Self {
+            latency_ms,
+            ..Self::default()
+        }
+    }
+
+    pub fn write(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        now_ms: u64,
+        first_index: Index,
+        entries: Vec<Entry>,
+    ) {
+        self.enqueue(
+            rng,
+            now_ms,
+            DiskOp::Write {
+                first_index,
+                entries,
+                ack_limit: Index::MAX,
+            },
+        );
+    }
+
+    pub fn truncate(&mut self, rng: &mut ChaCha8Rng, now_ms: u64, index: Index) {
+        for (_, op) in &mut self.queue {
+            if let DiskOp::Write { ack_limit, .. } = op {
+                *ack_limit = (*ack_limit).min(index);
+            }
+        }
+        self.enqueue(rng, now_ms, DiskOp::Truncate { index });
+    }
+
+    /// Completes the operations due by `now_ms`; returns the last index made durable by a
+    /// write among them, to acknowledge to the engine.
+    pub fn complete_due(&mut self, now_ms: u64) -> Option<Index> {
+        let mut persisted = None;
+        while self
+            .queue
+            .front()
+            .is_some_and(|(due_ms, _)| *due_ms <= now_ms)
+        {
+            let Some((_, op)) = self.queue.pop_front() else {
+                break;
+            };
+            match op {
+                DiskOp::Write {
+                    first_index,
+                    entries,
+                    ack_limit,
+                } => {
+                    self.truncate_durable(first_index.saturating_sub(1));
+                    let last_index = first_index.saturating_sub(1) + entries.len() as Index;
+                    persisted = Some(last_index.min(ack_limit));
+                    self.durable.extend(entries);
+                }
+                DiskOp::Truncate { index } => self.truncate_durable(index),
+            }
+        }
+        persisted
+    }
+
+    /// A crash: queued operations never happen.
+    pub fn crash(&mut self) {
+        self.queue.clear();
+    }
+
+    pub fn durable(&self) -> &[Entry] {
+        &self.durable
+    }
+
+    fn truncate_durable(&mut self, index: Index) {
+        self.durable
+            .truncate(usize::try_from(index).unwrap_or(usize::MAX));
+    }
+
+    /// Operations complete in order, each no earlier than the one before it.
+    fn enqueue(&mut self, rng: &mut ChaCha8Rng, now_ms: u64, op: DiskOp) {
+        let latency_ms = rng.random_range(self.latency_ms.0..=self.latency_ms.1);
+        let after_ms = self.queue.back().map_or(now_ms, |(due_ms, _)| *due_ms);
+        self.queue
+            .push_back((after_ms.max(now_ms + latency_ms), op));
+    }
+}

@@ -1,0 +1,131 @@
+//! The global committed log: CommittedLogAppendOnlyProp and MonotonicCommitIndexProp across
+//! every node, and LeaderCompletenessInv at each election.
+
+use std::collections::BTreeMap;
+
+use quorate_consensus::{Entry, Index, NodeId};
+
+#[derive(Debug, Default)]
+pub struct CommittedLog {
+    /// Every entry any node has committed; entry `i` at position `i - 1`.
+    entries: Vec<Entry>,
+    /// The latest commit index each node reported.
+    node_commit: BTreeMap<NodeId, Index>,
+}
+
+impl CommittedLog {
+    pub fn len(&self) -> Index {
+        self.entries.len() as Index
+    }
+
+    pub fn get(&self, index: Index) -> Option<&Entry> {
+        index
+            .checked_sub(1)
+            .and_then(|p| self.entries.get(usize::try_from(p).ok()?))
+    }
+
+    pub fn node_commit(&self, node: NodeId) -> Index {
+        self.node_commit.get(&node).copied().unwrap_or(0)
+    }
+
+    /// `node` committed up to `index`; `entry_at` reads its log. Its commit must not move
+    /// back, and its newly committed entries must agree with every other node's.
+    pub fn on_commit<'a>(
+        &mut self,
+        node: NodeId,
+        index: Index,
+        entry_at: impl Fn(Index) -> Option<&'a Entry>,
+    ) -> Result<(), String> {
+        let previous = self.node_commit(node);
+        if index < previous {
+            return Err(format!(
+                "MonotonicCommitIndex: {node} moved its commit back from {previous} to {index}"
+            ));
+        }
+        for i in previous + 1..=index {
+            let Some(entry) = entry_at(i) else {
+                return Err(format!(
+                    "LogInv: {node} committed {index} but lacks entry {i}"
+                ));
+            };
+            match self.get(i) {
+                Some(committed) if committed != entry => {
+                    return Err(format!(
+                        "CommittedLogAppendOnly: {node} committed a different entry at {i} \
+                         (term {}) than already committed (term {})",
+                        entry.term, committed.term
+                    ));
+                }
+                Some(_) => {}
+                None => self.entries.push(entry.clone()),
+            }
+        }
+        self.node_commit.insert(node, index);
+        Ok(())
+    }
+
+    /// `node` truncates its log after `index`: nothing it committed may go.
+    pub fn on_truncate(&self, node: NodeId, index: Index) -> Result<(), String> {
+        let committed = self.node_commit(node);
+        if index < committed {
+            return Err(format!(
+                "CommittedLogAppendOnly: {node} truncates its log after {index}, below its \
+                 commit {committed}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// `node` writes `entries` from `first_index`: any of them at or below an index the node
+    /// committed must be the committed entry. (A follower may report a commit before the
+    /// write of the entries that carried it.)
+    pub fn on_write(
+        &self,
+        node: NodeId,
+        first_index: Index,
+        entries: &[Entry],
+    ) -> Result<(), String> {
+        let committed = self.node_commit(node);
+        for (offset, entry) in entries.iter().enumerate() {
+            let index = first_index + offset as Index;
+            if index > committed {
+                break;
+            }
+            if self.get(index) != Some(entry) {
+                return Err(format!(
+                    "CommittedLogAppendOnly: {node} overwrites committed entry {index} (its \
+                     commit is {committed})"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// A new leader's log must hold every committed entry.
+    pub fn check_leader_complete(&self, node: NodeId, log: &[Entry]) -> Result<(), String> {
+        match self.entries.iter().zip(log).position(|(c, e)| c != e) {
+            Some(p) => Err(format!(
+                "LeaderCompleteness: new leader {node} differs from the committed log at {}",
+                p + 1
+            )),
+            None if log.len() < self.entries.len() => Err(format!(
+                "LeaderCompleteness: new leader {node} holds {} entries, {} are committed",
+                log.len(),
+                self.entries.len()
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// A node's committed prefix must equal the global committed log.
+    pub fn check_node_prefix(&self, node: NodeId, log: &[Entry]) -> Result<(), String> {
+        let commit = usize::try_from(self.node_commit(node)).unwrap_or(usize::MAX);
+        match log.get(..commit) {
+            Some(prefix) if self.entries.get(..commit) == Some(prefix) => Ok(()),
+            _ => Err(format!(
+                "CommittedLogAppendOnly: {node}'s log no longer holds the committed prefix \
+                 up to {commit}"
+            )),
+        }
+    }
+}

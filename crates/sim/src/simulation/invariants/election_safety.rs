@@ -1,0 +1,26 @@
+//! ElectionSafetyInv / MoreThanOneLeaderInv: at most one leader per term, ever.
+
+use std::collections::BTreeMap;
+
+use quorate_consensus::{NodeId, Term};
+
+#[derive(Debug, Default)]
+pub struct ElectionSafety {
+    leaders: BTreeMap<Term, NodeId>,
+}
+
+impl ElectionSafety {
+    /// Records that `node` became leader in `term`.
+    pub fn on_leader(&mut self, node: NodeId, term: Term) -> Result<(), String> {
+        match self.leaders.insert(term, node) {
+            Some(other) if other != node => Err(format!(
+                "ElectionSafety: {other} and {node} are both leaders of term {term}"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn leader_count(&self) -> usize {
+        self.leaders.len()
+    }
+}

@@ -1,0 +1,104 @@
+//! The packet network: every message is a packet with its own random delay (so packets
+//! reorder), may be lost or duplicated, and is dropped on delivery when its link is cut.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use quorate_consensus::NodeId;
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+use super::config::NetworkFaults;
+
+/// A message on its way.
+#[derive(Clone, Debug)]
+pub struct Packet<M> {
+    pub from: NodeId,
+    pub to: NodeId,
+    pub message: M,
+}
+
+/// What became of a packet handed to the network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SendFate {
+    Lost,
+    Queued { copies: u8 },
+}
+
+pub struct Network<M> {
+    faults: NetworkFaults,
+    /// Packets keyed by (delivery time, send sequence): the sequence makes ties deterministic.
+    in_flight: BTreeMap<(u64, u64), Packet<M>>,
+    next_sequence: u64,
+    /// Directed links that drop every packet: (from, to).
+    cut_links: BTreeSet<(NodeId, NodeId)>,
+}
+
+impl<M: Clone> Network<M> {
+    pub fn new(faults: NetworkFaults) -> Self {
+        Self {
+            faults,
+            in_flight: BTreeMap::new(),
+            next_sequence: 0,
+            cut_links: BTreeSet::new(),
+        }
+    }
+
+    pub fn set_faults(&mut self, faults: NetworkFaults) {
+        self.faults = faults;
+    }
+
+    pub fn send(&mut self, rng: &mut ChaCha8Rng, now_ms: u64, packet: Packet<M>) -> SendFate {
+        if rng.random_ratio(self.faults.loss_per_mille, 1000) {
+            return SendFate::Lost;
+        }
+        let copies = if rng.random_ratio(self.faults.duplicate_per_mille, 1000) {
+            2
+        } else {
+            1
+        };
+        for _ in 0..copies {
+            let delay_ms = rng.random_range(self.faults.delay_min_ms..=self.faults.delay_max_ms);
+            self.in_flight
+                .insert((now_ms + delay_ms, self.next_sequence), packet.clone());
+            self.next_sequence += 1;
+        }
+        SendFate::Queued { copies }
+    }
+
+    /// Removes and returns the next packet due by `now_ms` whose link is intact; packets over
+    /// cut links are discarded on the way.
+    pub fn pop_due(&mut self, now_ms: u64) -> Option<Packet<M>> {
+        while let Some(entry) = self.in_flight.first_entry() {
+            if entry.key().0 > now_ms {
+                return None;
+            }
+            let packet = entry.remove();
+            if !self.cut_links.contains(&(packet.from, packet.to)) {
+                return Some(packet);
+            }
+        }
+        None
+    }
+
+    /// Cuts `from -> to` only: a one-way partition.
+    pub fn cut(&mut self, from: NodeId, to: NodeId) {
+        self.cut_links.insert((from, to));
+    }
+
+    /// Cuts every link between `node` and `others`, both ways.
+    pub fn isolate(&mut self, node: NodeId, others: impl Iterator<Item = NodeId>) {
+        for other in others.filter(|other| *other != node) {
+            self.cut(node, other);
+            self.cut(other, node);
+        }
+    }
+
+    pub fn heal(&mut self) {
+        self.cut_links.clear();
+    }
+
+    /// Drops every packet addressed to `node` (it crashed: its sockets are gone).
+    pub fn drop_packets_to(&mut self, node: NodeId) {
+        self.in_flight.retain(|_, packet| packet.to != node);
+    }
+}

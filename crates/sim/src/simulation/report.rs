@@ -1,0 +1,72 @@
+//! What one run found, printed the same way on every replay of its seed.
+
+use std::fmt;
+
+use quorate_consensus::Index;
+
+/// Why a run failed, where, and what led up to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    pub reason: String,
+    pub at_ms: u64,
+    /// The last trace events, oldest first.
+    pub trace_tail: Vec<String>,
+}
+
+/// The outcome of one seed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunReport {
+    pub seed: u64,
+    pub failure: Option<Failure>,
+    /// Hash of every trace event: equal for equal seeds and configurations.
+    pub trace_hash: u64,
+    pub event_count: u64,
+    pub end_ms: u64,
+    /// Length of the global committed log.
+    pub committed: Index,
+    pub leaders_elected: usize,
+    pub operations: usize,
+    pub operations_returned: usize,
+    /// The linearizability verdict, in one line.
+    pub linearizability: String,
+}
+
+impl RunReport {
+    pub fn passed(&self) -> bool {
+        self.failure.is_none()
+    }
+}
+
+impl fmt::Display for RunReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.failure {
+            None => writeln!(f, "seed {} passed", self.seed)?,
+            Some(failure) => {
+                writeln!(
+                    f,
+                    "seed {} FAILED at {} ms: {}",
+                    self.seed, failure.at_ms, failure.reason
+                )?;
+                writeln!(f, "last {} events:", failure.trace_tail.len())?;
+                for line in &failure.trace_tail {
+                    writeln!(f, "  {line}")?;
+                }
+            }
+        }
+        writeln!(
+            f,
+            "  {} ms virtual, {} events, trace hash {:016x}",
+            self.end_ms, self.event_count, self.trace_hash
+        )?;
+        writeln!(
+            f,
+            "  committed {} entries, {} leaders elected",
+            self.committed, self.leaders_elected
+        )?;
+        write!(
+            f,
+            "  {} client operations ({} returned): {}",
+            self.operations, self.operations_returned, self.linearizability
+        )
+    }
+}

@@ -1,0 +1,15 @@
+//! Deliberate bugs the simulator can plant between the engine and its environment, to prove
+//! the invariant checks catch what they claim to. The engine itself is never modified.
+
+/// A planted bug.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tamper {
+    /// The network answers every AppendEntries with a forged success ACK from its target, as
+    /// if the follower had stored and persisted the entries.
+    FabricateAcks,
+    /// The disk acknowledges every write at once, before it is durable.
+    AckBeforeDurable,
+    /// The network flips a byte in the payload of the last entry of every AppendEntries it
+    /// delivers to one node, so that node's log silently diverges.
+    CorruptEntries,
+}
