@@ -134,7 +134,8 @@ impl Certificate {
     }
 }
 
-/// A certificate's validity window, explicit so generated ledgers are deterministic.
+/// A certificate's validity window, explicit so generated ledgers are deterministic. Both ends
+/// are inclusive (RFC 5280), which is why CCF sets `not_after = not_before + days - 1 s`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Validity {
     pub not_before_unix_s: i64,

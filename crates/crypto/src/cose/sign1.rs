@@ -354,6 +354,21 @@ mod tests {
         }
 
         #[test]
+        fn random_protected_headers_never_panic(header in proptest::collection::vec(any::<u8>(), 0..120)) {
+            let envelope = Value::Tag(18, Box::new(Value::Array(vec![
+                Value::Bytes(header),
+                Value::Map(vec![]),
+                Value::Bytes(b"x".to_vec()),
+                Value::Bytes(vec![0; 96]),
+            ])));
+            if let Ok(msg) = Sign1Message::parse(&encode(&envelope).unwrap()) {
+                let _ = msg.protected().cwt_claims();
+                let _ = msg.protected().ccf_txid();
+                prop_assert!(msg.verify(&key().public_key(), None).is_err());
+            }
+        }
+
+        #[test]
         fn flipping_any_byte_never_verifies(index in 0usize..4096, bit in 0u8..8) {
             let key = key();
             // Only the unprotected header is unsigned, so leave it empty here.
