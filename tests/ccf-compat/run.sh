@@ -38,10 +38,10 @@ for cfg in "40 5 4096 7" "300 25 16384 11" "1000 100 65536 12345"; do
   d="$W/gen_$1"
   expect 0 "generate $1 txs, sig every $2, chunk $3 B" \
     "$BIN" ledger generate --out "$d" --txs "$1" --sig-every "$2" --chunk-size "$3" --seed "$4" --receipts "$d/receipts"
-  expect 0 "  chunks: more than one" bash -c "[ \$(ls '$d'/ledger_*.committed | wc -l) -gt 1 ]"
-  expect 0 "  read_ledger.py FULL" "$VENV/bin/read_ledger.py" -q "$d"
+  expect 0 "  chunks: more than one" bash -c "[ \$(ls '$d'/ledger/ledger_*.committed | wc -l) -gt 1 ]"
+  expect 0 "  read_ledger.py FULL" "$VENV/bin/read_ledger.py" -q "$d/ledger"
   expect 0 "  ccf_conformance_check.py --service-cert" \
-    "$PY" "$SHARED/ccf_conformance_check.py" "$d" --service-cert "$d/service_cert.pem"
+    "$PY" "$SHARED/ccf_conformance_check.py" "$d/ledger" --service-cert "$d/service_cert.pem"
   expect 0 "  verify_receipts.py (JSON + COSE)" "$PY" "$SHARED/verify_receipts.py" "$d/receipts"
   expect 0 "  quorate ledger verify (+ secret, + receipts)" \
     "$BIN" ledger verify "$d" --service-cert "$d/service_cert.pem" --receipts "$d/receipts" \

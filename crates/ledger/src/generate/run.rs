@@ -77,13 +77,13 @@ fn application_write_set(seqno: u64) -> (WriteSet, Sha256Digest) {
         format!("secret-{}", seqno % 991).into_bytes(),
         format!("private value {seqno}").into_bytes(),
     );
-    if seqno % 5 == 0 {
+    if seqno.is_multiple_of(5) {
         write_set.remove(
             PUBLIC_RECORDS_MAP,
             format!("record-{}", (seqno + 1) % 997).into_bytes(),
         );
     }
-    let claims = if seqno % 3 == 0 {
+    let claims = if seqno.is_multiple_of(3) {
         sha256(format!("claims of {seqno}").as_bytes())
     } else {
         [0; 32]
@@ -144,7 +144,7 @@ pub fn generate_ledger(options: &GenerateOptions) -> Result<GenerateSummary, Led
             };
             let write_set = genesis_write_set(TxId::new(GENERATED_VIEW, 1), service_pem, &node)?;
             builder.append(&write_set, &[0; 32], want_receipt)?
-        } else if seqno == 2 || seqno % options.signature_interval == 0 || seqno == last {
+        } else if seqno == 2 || seqno.is_multiple_of(options.signature_interval) || seqno == last {
             signatures += 1;
             builder.append_signature(want_receipt, seqno == last)?
         } else if seqno == 3 {
