@@ -210,6 +210,18 @@ mod tests {
         KeyPair::from_seed(&[11; 32]).unwrap()
     }
 
+    /// Derived once: proptest cases would otherwise spend their time on key derivation.
+    static PUBLIC_KEY: std::sync::LazyLock<PublicKey> =
+        std::sync::LazyLock::new(|| key().public_key());
+
+    /// A message whose only unsigned part, the unprotected header, is empty.
+    static SIGNED: std::sync::LazyLock<Vec<u8>> = std::sync::LazyLock::new(|| {
+        Sign1Builder::new()
+            .kid(b"abc")
+            .sign(&key(), b"payload")
+            .unwrap()
+    });
+
     fn builder() -> Sign1Builder {
         Sign1Builder::new()
             .kid(b"abc")
@@ -349,7 +361,7 @@ mod tests {
         #[test]
         fn parse_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
             if let Ok(msg) = Sign1Message::parse(&bytes) {
-                let _ = msg.verify(&key().public_key(), Some(b"x"));
+                let _ = msg.verify(&PUBLIC_KEY, Some(b"x"));
             }
         }
 
@@ -364,18 +376,16 @@ mod tests {
             if let Ok(msg) = Sign1Message::parse(&encode(&envelope).unwrap()) {
                 let _ = msg.protected().cwt_claims();
                 let _ = msg.protected().ccf_txid();
-                prop_assert!(msg.verify(&key().public_key(), None).is_err());
+                prop_assert!(msg.verify(&PUBLIC_KEY, None).is_err());
             }
         }
 
         #[test]
         fn flipping_any_byte_never_verifies(index in 0usize..4096, bit in 0u8..8) {
-            let key = key();
-            // Only the unprotected header is unsigned, so leave it empty here.
-            let mut bytes = Sign1Builder::new().kid(b"abc").sign(&key, b"payload").unwrap();
+            let mut bytes = SIGNED.clone();
             let index = index % bytes.len();
             bytes[index] ^= 1 << bit;
-            prop_assert!(verify_sign1(&bytes, &key.public_key(), None).is_err());
+            prop_assert!(verify_sign1(&bytes, &PUBLIC_KEY, None).is_err());
         }
     }
 }
