@@ -7,6 +7,7 @@ pub mod generate;
 pub mod genesis;
 pub mod merkle;
 pub mod receipt;
+pub mod show;
 pub mod signature;
 pub mod tables;
 pub mod verify;
