@@ -74,6 +74,7 @@ fn ccf_accepts_our_keys_signatures_certificates_and_cose() {
     .unwrap();
     let root = quorate_crypto::sha256(b"merkle root");
     let root_sig = node_key.sign_prehashed_sha256(&root).unwrap();
+    let randomised_root_sig = service_key.sign_prehashed_sha256(&root).unwrap();
 
     let cwt = CwtClaims {
         iss: Some("service.example.com".into()),
@@ -107,6 +108,7 @@ fn ccf_accepts_our_keys_signatures_certificates_and_cose() {
     let facts = serde_json::json!({
         "root": hex::encode(root),
         "root_sig": STANDARD.encode(&root_sig),
+        "randomised_root_sig": STANDARD.encode(&randomised_root_sig),
         "node_id": node_key.public_key().sha256_hex(),
         "service_kid": service_key.public_key().sha256_hex(),
         "node_cert_fingerprint": node_cert.fingerprint_sha256_hex(),

@@ -29,6 +29,8 @@ ccf.receipt.check_cert_chain(node, service, [])
 root = bytes.fromhex(facts["root"])
 sig = base64.b64decode(facts["root_sig"])
 ccf.receipt.verify(facts["root"], facts["root_sig"], node)
+# The node key is seeded (RFC 6979 signer); the service key signs with aws-lc-rs's randomised one.
+ccf.receipt.verify(facts["root"], facts["randomised_root_sig"], service)
 ccf.signatures.verify_raw_root_signature(node_pem.encode(), root, sig)
 try:
     ccf.signatures.verify_raw_root_signature(node_pem.encode(), bytes(32), sig)
