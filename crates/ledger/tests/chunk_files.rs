@@ -2,11 +2,9 @@
 //! reopen, torn tails and corruption, and the reader's directory rules.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use quorate_kv::entry::{FORCE_LEDGER_CHUNK_AFTER, FORCE_LEDGER_CHUNK_BEFORE};
 use quorate_ledger::LedgerError;
-use quorate_ledger::chunk::{
-    FORCE_LEDGER_CHUNK_AFTER, FORCE_LEDGER_CHUNK_BEFORE, LedgerReader, LedgerWriter, WriterConfig,
-    recover_torn_tail,
-};
+use quorate_ledger::chunk::{LedgerReader, LedgerWriter, WriterConfig, recover_torn_tail};
 use std::fs;
 use std::path::Path;
 

@@ -10,7 +10,7 @@
 //! ```text
 //! offset 0   u64   P, the offset of the positions table; 0 while the chunk is in progress
 //! offset 8   entry start, entry start+1, ...      back to back, each framed by its 8-byte
-//!                                                 header (see entry_frame)
+//!                                                 header (`quorate_kv::EntryHeader`)
 //! offset P   u32 × n                              the file offset of each entry (complete only)
 //! ```
 //!
@@ -37,10 +37,7 @@ mod recovery;
 mod scan;
 mod writer;
 
-pub use entry_frame::{
-    ENTRY_FORMAT_V1, ENTRY_HEADER_BYTES, EntryFrame, FORCE_LEDGER_CHUNK_AFTER,
-    FORCE_LEDGER_CHUNK_BEFORE, MIN_ENTRY_BODY_BYTES, check_entry,
-};
+pub use entry_frame::check_entry;
 pub use listing::{ChunkFile, list_chunks};
 pub use name::{ChunkFileKind, ChunkName};
 pub use reader::{EntryRef, LedgerEntry, LedgerReader, LoadedChunk};

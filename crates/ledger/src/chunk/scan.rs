@@ -5,9 +5,10 @@
 //! back to back from byte 8 to the table. An in-progress chunk (offset 0) is walked header by
 //! header; if its end is cut short the rest is a *torn tail* (see [`TornTail`]).
 
-use super::entry_frame::{ENTRY_HEADER_BYTES, EntryFrame, check_entry};
+use super::entry_frame::check_entry;
 use super::name::ChunkName;
 use crate::error::LedgerError;
+use quorate_kv::entry::{ENTRY_HEADER_SIZE_BYTES, EntryHeader};
 use std::path::Path;
 
 /// Bytes of the positions-table offset at the start of every chunk.
@@ -195,24 +196,26 @@ fn walk_entries(
             reason,
         };
         // Ok(size of a whole entry) or Err(why the tail is cut short).
-        let step = match EntryFrame::parse(rest) {
-            None => Err(format!(
-                "partial entry header ({} of {ENTRY_HEADER_BYTES} bytes)",
+        let step = match EntryHeader::parse(rest) {
+            _ if rest.len() < ENTRY_HEADER_SIZE_BYTES => Err(format!(
+                "partial entry header ({} of {ENTRY_HEADER_SIZE_BYTES} bytes)",
                 rest.len()
             )),
-            Some(Err(_)) if rest.iter().all(|b| *b == 0) => {
+            Err(_) if rest.iter().all(|b| *b == 0) => {
                 Err(format!("{} zero bytes instead of an entry", rest.len()))
             }
-            Some(Err(reason)) => return Err(corrupt(reason)),
-            Some(Ok(frame)) if frame.total_bytes() > rest.len() as u64 => Err(format!(
+            Err(error) => return Err(corrupt(error.to_string())),
+            Ok(header) if header.entry_size_bytes() > rest.len() as u64 => Err(format!(
                 "partial entry (header says {} bytes, {} present)",
-                frame.total_bytes(),
+                header.entry_size_bytes(),
                 rest.len()
             )),
-            Some(Ok(frame)) => {
-                let entry = rest.get(..frame.total_bytes() as usize).unwrap_or_default();
+            Ok(header) => {
+                let entry = rest
+                    .get(..header.entry_size_bytes() as usize)
+                    .unwrap_or_default();
                 check_entry(entry, seqno).map_err(&corrupt)?;
-                Ok(frame.total_bytes())
+                Ok(header.entry_size_bytes())
             }
         };
         let entry_bytes = match step {

@@ -15,7 +15,7 @@
 //! - Opening an existing directory continues its in-progress chunk and finishes a completion that
 //!   a crash interrupted between patching the header and renaming.
 
-use super::entry_frame::{FORCE_LEDGER_CHUNK_AFTER, FORCE_LEDGER_CHUNK_BEFORE, check_entry};
+use super::entry_frame::check_entry;
 use super::listing::{ChunkFile, list_chunks};
 use super::name::ChunkName;
 use super::reader::LoadedChunk;
@@ -140,15 +140,15 @@ impl LedgerWriter {
                 "append of seqno {seqno} after {last}: seqnos must be contiguous"
             )));
         }
-        let frame = check_entry(entry, seqno)
+        let header = check_entry(entry, seqno)
             .map_err(|reason| LedgerError::Writer(format!("entry {seqno}: {reason}")))?;
-        if frame.flags & FORCE_LEDGER_CHUNK_AFTER != 0 && !is_signature {
+        if header.forces_chunk_after() && !is_signature {
             return Err(LedgerError::Writer(format!(
                 "entry {seqno} forces a chunk after it but is not a signature"
             )));
         }
         let mut written = 0;
-        if frame.flags & FORCE_LEDGER_CHUNK_BEFORE != 0 {
+        if header.forces_chunk_before() {
             written += self.complete_open_chunk()?;
         }
         let mut open = match self.open.take() {
@@ -183,7 +183,7 @@ impl LedgerWriter {
         let full = open.len_bytes >= self.config.chunk_size_bytes;
         self.open = Some(open);
         self.last_seqno = Some(seqno);
-        if is_signature && (full || frame.flags & FORCE_LEDGER_CHUNK_AFTER != 0) {
+        if is_signature && (full || header.forces_chunk_after()) {
             written += self.complete_open_chunk()?;
         }
         self.bytes_written += written;
