@@ -15,6 +15,8 @@ pub struct Cluster {
     pub cut: BTreeSet<(NodeId, NodeId)>,
     pub now_ms: BTreeMap<NodeId, u64>,
     pub messages_sent: u64,
+    /// Every `Truncate` output: (node, index kept up to).
+    pub truncations: Vec<(NodeId, u64)>,
 }
 
 pub fn config(id: u64) -> RaftConfig {
@@ -29,17 +31,21 @@ pub fn config(id: u64) -> RaftConfig {
 impl Cluster {
     /// Node 0 bootstraps, then `1..n` are added in one configuration and caught up.
     pub fn started(n: u64) -> Self {
+        Self::started_with(n, config)
+    }
+
+    /// As `started`, with each node's configuration made by `make_config(id)`.
+    pub fn started_with(n: u64, make_config: impl Fn(u64) -> RaftConfig) -> Self {
         let mut c = Self {
             nodes: BTreeMap::new(),
             outbox: BTreeMap::new(),
             cut: BTreeSet::new(),
             now_ms: BTreeMap::new(),
             messages_sent: 0,
+            truncations: Vec::new(),
         };
         for id in 0..n {
-            c.nodes.insert(NodeId(id), Raft::new(config(id)));
-            c.outbox.insert(NodeId(id), VecDeque::new());
-            c.now_ms.insert(NodeId(id), 0);
+            c.add_node(make_config(id));
         }
         c.step(0, Input::Bootstrap);
         c.sign(0);
@@ -53,6 +59,14 @@ impl Cluster {
             c.settle();
         }
         c
+    }
+
+    /// Adds an empty node (no configuration yet).
+    pub fn add_node(&mut self, config: RaftConfig) {
+        let id = config.id;
+        self.nodes.insert(id, Raft::new(config));
+        self.outbox.insert(id, VecDeque::new());
+        self.now_ms.insert(id, 0);
     }
 
     pub fn node(&self, id: u64) -> &Raft {
@@ -86,6 +100,21 @@ impl Cluster {
                     | Output::RoleChanged { .. } => {}
                 }
             }
+        }
+    }
+
+    pub fn reconfigure(&mut self, leader: u64, members: &[u64]) {
+        let members = members.iter().copied().map(NodeId).collect();
+        self.step(
+            leader,
+            Input::Propose(vec![Proposal::reconfiguration(members, Vec::new())]),
+        );
+    }
+
+    /// Drops every queued message from `from`.
+    pub fn drop_outbox(&mut self, from: u64) {
+        if let Some(q) = self.outbox.get_mut(&NodeId(from)) {
+            q.clear();
         }
     }
 
