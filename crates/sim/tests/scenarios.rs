@@ -157,7 +157,12 @@ fn failing_scenarios_fail_at_the_named_line() {
         let failure = scenario::run(&text)
             .failure
             .unwrap_or_else(|| panic!("{} passed but must fail", path.display()));
-        assert_eq!(failure.line_number, expected, "{}: {failure:?}", path.display());
+        assert_eq!(
+            failure.line_number,
+            expected,
+            "{}: {failure:?}",
+            path.display()
+        );
     }
 }
 
@@ -170,7 +175,10 @@ fn a_wrong_assertion_fails_with_its_line_and_node_states() {
     assert_eq!(failure.line, "assert_detail,0,leadership_state,Follower");
     assert!(failure.reason.contains("Leader"), "{}", failure.reason);
     assert!(
-        failure.node_states.iter().any(|s| s.contains("n[0]: 2.1, [2.2]")),
+        failure
+            .node_states
+            .iter()
+            .any(|s| s.contains("n[0]: 2.1, [2.2]")),
         "{:?}",
         failure.node_states
     );
