@@ -1,10 +1,64 @@
-//! `quorate raft_scenario` (being written).
+//! `quorate dev raft-scenario FILE...`: replays CCF raft-scenario files against our Raft
+//! engine and reports the first failing line of each.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
-pub struct RaftScenarioArgs {}
+use quorate_sim::scenario;
 
-pub fn run(_args: RaftScenarioArgs) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not implemented yet")
+#[derive(clap::Args)]
+pub struct RaftScenarioArgs {
+    /// Scenario files, in CCF's raft-scenario command language.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Print the driver's transcript (a Mermaid sequence diagram) for every file.
+    #[arg(long)]
+    verbose: bool,
+}
+
+pub fn run(args: RaftScenarioArgs) -> anyhow::Result<ExitCode> {
+    let (mut passed, mut failed) = (0usize, 0usize);
+    for path in &args.files {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(err) => {
+                failed += 1;
+                println!("FAIL {}: cannot read: {err}", path.display());
+                continue;
+            }
+        };
+        let verdict = scenario::run(&text);
+        if args.verbose {
+            verdict
+                .transcript
+                .iter()
+                .for_each(|line| println!("{line}"));
+        }
+        match verdict.failure {
+            None => {
+                passed += 1;
+                println!("PASS {}", path.display());
+            }
+            Some(failure) => {
+                failed += 1;
+                println!(
+                    "FAIL {}:{}: {}",
+                    path.display(),
+                    failure.line_number,
+                    failure.line
+                );
+                println!("  reason: {}", failure.reason);
+                failure
+                    .node_states
+                    .iter()
+                    .for_each(|state| println!("  {state}"));
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
