@@ -22,7 +22,26 @@ use crate::signature::{PrimarySignature, verify_root};
 use crate::tables;
 
 /// Why the audit stopped; the caller adds the place.
-pub type Fault = String;
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// What is wrong.
+    pub reason: String,
+    /// The seqno of the entry at fault when it is an earlier one than the entry being added: a
+    /// signature whose tree shows which earlier entry changed.
+    pub culprit_seqno: Option<u64>,
+}
+
+impl From<String> for Fault {
+    fn from(reason: String) -> Self {
+        Self {
+            reason,
+            culprit_seqno: None,
+        }
+    }
+}
+
+/// A check's failure, before the audit knows whom to blame.
+type Problem = String;
 
 /// One decoded transaction, as the audit needs it.
 pub struct AuditedEntry<'a> {
@@ -69,7 +88,7 @@ fn value_of<'a>(writes: &'a MapWrites, key: &[u8]) -> Option<&'a [u8]> {
     writes.get(key).flatten().map(|value| &value[..])
 }
 
-fn parse_cert(pem: &[u8], what: &str) -> Result<(Certificate, PublicKey), Fault> {
+fn parse_cert(pem: &[u8], what: &str) -> Result<(Certificate, PublicKey), Problem> {
     let text = std::str::from_utf8(pem).map_err(|_| format!("{what} is not UTF-8 PEM"))?;
     let cert = Certificate::from_pem(text).map_err(|err| format!("{what}: {err}"))?;
     let key = cert
@@ -100,17 +119,9 @@ impl LedgerAudit {
     pub fn add(&mut self, entry: &AuditedEntry<'_>) -> Result<bool, Fault> {
         let seqno = entry.txid.seqno;
         if seqno != self.last_seqno + 1 {
-            return Err(format!("seqno {seqno} follows seqno {}", self.last_seqno));
+            return Err(format!("seqno {seqno} follows seqno {}", self.last_seqno).into());
         }
-        if let Some(writes) = entry.public.map(tables::SERVICE_INFO) {
-            self.apply_service_info(writes)?;
-        }
-        if let Some(writes) = entry.public.map(tables::NODES_INFO) {
-            self.apply_nodes_info(writes)?;
-        }
-        if let Some(writes) = entry.public.map(tables::NODES_ENDORSED_CERTIFICATES) {
-            self.apply_endorsed_certificates(writes)?;
-        }
+        self.apply_governance(entry.public)?;
         let is_signature = entry.public.map(tables::SIGNATURES).is_some()
             || entry.public.map(tables::COSE_SIGNATURES).is_some();
         if is_signature {
@@ -125,7 +136,20 @@ impl LedgerAudit {
         Ok(is_signature)
     }
 
-    fn apply_service_info(&mut self, writes: &MapWrites) -> Result<(), Fault> {
+    fn apply_governance(&mut self, public: &WriteSet) -> Result<(), Problem> {
+        if let Some(writes) = public.map(tables::SERVICE_INFO) {
+            self.apply_service_info(writes)?;
+        }
+        if let Some(writes) = public.map(tables::NODES_INFO) {
+            self.apply_nodes_info(writes)?;
+        }
+        if let Some(writes) = public.map(tables::NODES_ENDORSED_CERTIFICATES) {
+            self.apply_endorsed_certificates(writes)?;
+        }
+        Ok(())
+    }
+
+    fn apply_service_info(&mut self, writes: &MapWrites) -> Result<(), Problem> {
         let value = value_of(writes, &tables::SINGLETON_KEY)
             .ok_or("service.info is touched without writing its singleton key")?;
         let info: ServiceInfo = serde_json::from_slice(value)
@@ -156,7 +180,7 @@ impl LedgerAudit {
         Ok(())
     }
 
-    fn apply_nodes_info(&mut self, writes: &MapWrites) -> Result<(), Fault> {
+    fn apply_nodes_info(&mut self, writes: &MapWrites) -> Result<(), Problem> {
         for (key, value) in writes.changes() {
             let node_id = String::from_utf8_lossy(key).into_owned();
             match value {
@@ -181,7 +205,7 @@ impl LedgerAudit {
         Ok(())
     }
 
-    fn apply_endorsed_certificates(&mut self, writes: &MapWrites) -> Result<(), Fault> {
+    fn apply_endorsed_certificates(&mut self, writes: &MapWrites) -> Result<(), Problem> {
         for (key, value) in writes.changes() {
             let node_id = String::from_utf8_lossy(key).into_owned();
             let Some(pem) = value else {
@@ -211,30 +235,50 @@ impl LedgerAudit {
 
     fn check_signature(&mut self, txid: TxId, public: &WriteSet) -> Result<(), Fault> {
         let root = self.tree.root().map_err(|err| err.to_string())?;
-        let raw = public
-            .map(tables::SIGNATURES)
-            .and_then(|writes| value_of(writes, &tables::SINGLETON_KEY))
-            .ok_or("signature transaction lacks the node signature (ccf.internal.signatures)")?;
-        self.check_node_signature(txid, raw, &root)?;
-        let cose = public
-            .map(tables::COSE_SIGNATURES)
-            .and_then(|writes| value_of(writes, &tables::SINGLETON_KEY))
-            .ok_or(
-                "signature transaction lacks the COSE signature (ccf.internal.cose_signatures)",
-            )?;
-        self.check_cose_signature(txid, cose, &root)?;
-        let tree = public
-            .map(tables::TREE)
-            .and_then(|writes| value_of(writes, &tables::SINGLETON_KEY))
-            .ok_or("signature transaction lacks the Merkle tree (ccf.internal.tree)")?;
+        let singleton = |table: &str, what: &str| {
+            public
+                .map(table)
+                .and_then(|writes| value_of(writes, &tables::SINGLETON_KEY))
+                .ok_or_else(|| format!("signature transaction lacks the {what} ({table})"))
+        };
+        let raw = singleton(tables::SIGNATURES, "node signature")?;
+        let cose = singleton(tables::COSE_SIGNATURES, "COSE signature")?;
+        let tree = singleton(tables::TREE, "Merkle tree")?;
         let recorded = MerkleTree::deserialise(tree).map_err(|err| err.to_string())?;
-        if recorded.size() != txid.seqno || recorded.root().ok() != Some(root) {
-            return Err("ccf.internal.tree does not match the recomputed tree".into());
+        let recorded_root = recorded
+            .root()
+            .ok()
+            .filter(|_| recorded.size() == txid.seqno);
+        if recorded_root != Some(root) {
+            // The signature's own tree names the first entry that differs from what was signed.
+            if let Some(culprit) = self.first_leaf_differing_from(&recorded) {
+                return Err(Fault {
+                    reason: format!(
+                        "entry does not match the leaf the signature at {txid} recorded for it \
+                         (it was changed after signing)"
+                    ),
+                    culprit_seqno: Some(culprit),
+                });
+            }
+            return Err(format!("{} does not match the recomputed tree", tables::TREE).into());
         }
+        self.check_node_signature(txid, raw, &root)?;
+        self.check_cose_signature(txid, cose, &root)?;
         self.signed_roots.insert(root);
         self.signature_txids.insert(txid);
         self.last_signature = Some(txid);
         Ok(())
+    }
+
+    /// The first leaf this audit and `recorded` both hold that differs, if that explains why
+    /// their roots differ (the recorded tree must then agree with the root the node signed).
+    fn first_leaf_differing_from(&self, recorded: &MerkleTree) -> Option<u64> {
+        if recorded.size() != self.tree.size() {
+            return None;
+        }
+        let first = recorded.first_held().max(self.tree.first_held());
+        (first..self.tree.size())
+            .find(|&index| recorded.leaf(index).ok() != self.tree.leaf(index).ok())
     }
 
     fn check_node_signature(
@@ -242,7 +286,7 @@ impl LedgerAudit {
         txid: TxId,
         raw: &[u8],
         root: &Sha256Digest,
-    ) -> Result<(), Fault> {
+    ) -> Result<(), Problem> {
         let signature: PrimarySignature = serde_json::from_slice(raw)
             .map_err(|err| format!("node signature is not valid JSON: {err}"))?;
         if signature.seqno != txid.seqno || signature.view != txid.view {
@@ -294,7 +338,7 @@ impl LedgerAudit {
         txid: TxId,
         cose: &[u8],
         root: &Sha256Digest,
-    ) -> Result<(), Fault> {
+    ) -> Result<(), Problem> {
         let service = self
             .service
             .as_ref()

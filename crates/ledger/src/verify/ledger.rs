@@ -7,6 +7,7 @@
 //! secret, each entry's tag is checked and a tampered entry is named directly.
 
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use quorate_crypto::{Certificate, Sha256Digest, sha256, sha256_concat};
 use quorate_kv::{DecodedEntry, EntryType, LedgerSecret, TxId, decode_entry};
@@ -97,8 +98,13 @@ pub fn verify_ledger(
     let reader = LedgerReader::open(&dir, &[])?;
     let mut audit = LedgerAudit::new(options.service_cert.clone());
     let mut signatures = 0u64;
+    // Where each entry since the last signature sits, to name an entry a later signature's
+    // tree shows was changed.
+    let mut window: Vec<(Rc<Path>, u64)> = Vec::new();
+    let mut window_start = 1u64;
     for chunk in reader.chunks() {
         let loaded = reader.load(chunk)?;
+        let file: Rc<Path> = Rc::from(chunk.path.as_path());
         let mut last_is_signature = false;
         let mut last_entry = None;
         for entry in loaded.entries() {
@@ -117,10 +123,30 @@ pub fn verify_ledger(
                 leaf,
                 public: &decoded.public_write_set,
             };
-            last_is_signature = audit
-                .add(&audited)
-                .map_err(|reason| corrupt(&entry, reason))?;
-            signatures += u64::from(last_is_signature);
+            window.push((Rc::clone(&file), entry.offset));
+            last_is_signature = audit.add(&audited).map_err(|fault| {
+                let culprit = fault.culprit_seqno.and_then(|seqno| {
+                    let index = usize::try_from(seqno.checked_sub(window_start)?).ok()?;
+                    window
+                        .get(index)
+                        .map(|(path, offset)| (path, *offset, seqno))
+                });
+                match culprit {
+                    Some((path, offset, seqno)) => LedgerError::Corrupt {
+                        path: path.to_path_buf(),
+                        offset,
+                        seqno: Some(seqno),
+                        reason: fault.reason,
+                    },
+                    None => corrupt(&entry, fault.reason),
+                }
+            })?;
+            if last_is_signature {
+                signatures += 1;
+                window.clear();
+                window.push((Rc::clone(&file), entry.offset));
+                window_start = entry.seqno;
+            }
             last_entry = Some((entry.offset, entry.seqno));
             progress(entry.seqno);
         }
