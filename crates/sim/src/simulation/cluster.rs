@@ -16,7 +16,7 @@ use super::invariants::{CommittedLog, ElectionSafety, LogMatching, check_commit_
 use super::network::{Network, Packet, SendFate};
 use super::node::SimNode;
 use super::tamper::Tamper;
-use super::trace::{Event, Trace};
+use super::trace::{Event, MessageSummary, Trace};
 
 /// A crashed member being replaced by a fresh node through a reconfiguration.
 struct Replacement {
@@ -44,6 +44,8 @@ pub struct Cluster {
     scanned_committed: Index,
     next_node_id: u64,
     tamper: Option<Tamper>,
+    pub(super) crash_count: u64,
+    pub(super) join_count: u64,
 }
 
 impl Cluster {
@@ -57,7 +59,7 @@ impl Cluster {
             nodes.insert(id, node);
         }
         Self {
-            network: Network::new(config.network_faults()),
+            network: Network::new(config.network),
             trace: Trace::new(config.trace_tail_len),
             clients: Clients::new(
                 config.client_count,
@@ -76,11 +78,14 @@ impl Cluster {
             replacement: None,
             scanned_committed: 0,
             tamper: config.tamper,
+            crash_count: 0,
+            join_count: 0,
         }
     }
 
     /// Advances virtual time by one step: faults (if on), deliveries, disk completions, ticks,
-    /// then the harness (signatures, clients, replacements). Err is a violated invariant.
+    /// then the harness (signatures, clients, replacements), then every live node's own
+    /// invariants. Err is a violated invariant.
     pub fn step(&mut self, faults: bool) -> Result<(), String> {
         self.now_ms += self.config.step_ms;
         if faults {
@@ -109,7 +114,13 @@ impl Cluster {
         self.emit_signatures()?;
         self.submit_client_op()?;
         self.clients.expire(self.now_ms);
-        self.advance_replacement()
+        self.advance_replacement()?;
+        for (id, node) in self.nodes.iter().filter(|(_, n)| n.alive) {
+            node.engine
+                .check_invariants()
+                .map_err(|e| format!("{id}: {e}"))?;
+        }
+        Ok(())
     }
 
     pub fn alive_ids(&self) -> Vec<NodeId> {
@@ -139,8 +150,8 @@ impl Cluster {
         self.feed(id, input, false)
     }
 
-    /// Runs `input` and its follow-ups, checking the engine's invariants after each. An engine
-    /// error on the first input is a refusal unless `strict`; anywhere else it is a failure.
+    /// Runs `input` and its follow-ups. An engine error on the first input is a refusal unless
+    /// `strict`; anywhere else it is a failure.
     fn feed(&mut self, id: NodeId, input: Input<Message>, strict: bool) -> Result<bool, String> {
         let mut inputs = VecDeque::from([(id, input)]);
         let mut first = true;
@@ -156,11 +167,6 @@ impl Cluster {
             first = false;
             for output in outputs {
                 self.perform(id, output, &mut inputs)?;
-            }
-            if let Some(node) = self.nodes.get(&id) {
-                node.engine
-                    .check_invariants()
-                    .map_err(|e| format!("{id}: {e}"))?;
             }
         }
         Ok(true)
@@ -271,8 +277,7 @@ impl Cluster {
         let event = Event::Deliver {
             from,
             to,
-            kind: kind(&message),
-            term: message.term(),
+            message: MessageSummary::from(&message),
         };
         self.trace.record(self.now_ms, event);
         if self.tamper == Some(Tamper::CorruptEntries)
@@ -327,10 +332,7 @@ impl Cluster {
 
     /// Network partitions and crashes, each with its configured per-step chance.
     fn inject_faults(&mut self) {
-        if self
-            .rng
-            .random_ratio(self.config.partition_per_mille(), 1000)
-        {
+        if self.rng.random_ratio(self.config.partition_per_mille, 1000) {
             let alive = self.alive_ids();
             if alive.is_empty() {
                 return;
@@ -349,8 +351,10 @@ impl Cluster {
                 }
                 _ => {
                     let (from, to) = (pick(&mut self.rng), pick(&mut self.rng));
-                    self.network.cut(from, to);
-                    Some(format!("{from} -> {to} cut"))
+                    (from != to).then(|| {
+                        self.network.cut(from, to);
+                        format!("{from} -> {to} cut")
+                    })
                 }
             };
             if let Some(description) = description {
@@ -358,13 +362,18 @@ impl Cluster {
                     .record(self.now_ms, Event::Partition { description });
             }
         }
-        let all_members_alive = self
-            .members
-            .iter()
-            .all(|m| self.nodes.get(m).is_some_and(|n| n.alive));
-        if self.rng.random_ratio(self.config.crash_per_mille(), 1000)
+        // A crash must leave a quorum of every configuration any live node still considers
+        // active, so only crash when all of their members are up (and nobody is joining).
+        let all_active_members_alive = self.nodes.values().filter(|n| n.alive).all(|n| {
+            n.engine.configurations().all(|c| {
+                c.members
+                    .iter()
+                    .all(|m| self.nodes.get(m).is_some_and(|n| n.alive))
+            })
+        });
+        if self.rng.random_ratio(self.config.crash_per_mille, 1000)
             && self.replacement.is_none()
-            && all_members_alive
+            && all_active_members_alive
         {
             let members: Vec<NodeId> = self.members.iter().copied().collect();
             let victim = members[self.rng.random_range(0..members.len())];
@@ -382,6 +391,7 @@ impl Cluster {
         self.network.drop_packets_to(victim);
         self.trace
             .record(self.now_ms, Event::Crash { node: victim });
+        self.crash_count += 1;
         let joining = NodeId(self.next_node_id);
         self.next_node_id += 1;
         let raft = raft_config(&self.config, joining, &mut self.rng);
@@ -416,6 +426,7 @@ impl Cluster {
                 self.trace.record(self.now_ms, event);
                 self.members = replacement.members.clone();
                 self.replacement = None;
+                self.join_count += 1;
                 return Ok(());
             }
         }
@@ -506,17 +517,5 @@ fn raft_config(config: &SimConfig, id: NodeId, rng: &mut ChaCha8Rng) -> RaftConf
         jitter_seed: rng.random(),
         pre_vote: config.pre_vote,
         ..RaftConfig::new(id)
-    }
-}
-
-fn kind(message: &Message) -> &'static str {
-    match message {
-        Message::AppendEntries(m) if m.entries.is_empty() => "Heartbeat",
-        Message::AppendEntries(_) => "AppendEntries",
-        Message::AppendEntriesResponse(m) if m.success => "Ack",
-        Message::AppendEntriesResponse(_) => "Nack",
-        Message::RequestVote(_) => "RequestVote",
-        Message::RequestVoteResponse(_) => "RequestVoteResponse",
-        Message::ProposeRequestVote(_) => "ProposeRequestVote",
     }
 }

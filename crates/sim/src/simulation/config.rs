@@ -38,7 +38,6 @@ impl NetworkFaults {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SimConfig {
     pub node_count: usize,
-    pub intensity: FaultIntensity,
     /// Virtual time advanced per simulation step.
     pub step_ms: u64,
     /// Length of the phase with faults, in which only safety is checked.
@@ -58,77 +57,67 @@ pub struct SimConfig {
     pub key_count: u64,
     /// A client gives up on an operation (outcome unknown) after this long.
     pub client_timeout_ms: u64,
-    /// Trace events kept for the failure report.
+    /// Network faults during the safety phase.
+    pub network: NetworkFaults,
+    /// Per-step chance (per mille) of a partition change during the safety phase.
+    pub partition_per_mille: u32,
+    /// Per-step chance (per mille) of crashing a node during the safety phase.
+    pub crash_per_mille: u32,
+    /// Range of disk write latencies; a crash loses every write not yet acknowledged.
+    pub disk_latency_ms: (u64, u64),
+    /// Trace events kept for the report.
     pub trace_tail_len: usize,
     /// A bug to plant, to check that the checks catch it; `None` for real runs.
     pub tamper: Option<Tamper>,
 }
 
 impl SimConfig {
-    /// A short run suited to soaks of thousands of seeds.
+    /// A short run suited to soaks of thousands of seeds, with faults of `intensity`.
     pub fn new(node_count: usize, intensity: FaultIntensity) -> Self {
+        let (network, partition_per_mille, crash_per_mille, disk_latency_ms) = match intensity {
+            FaultIntensity::None => (NetworkFaults::HEALED, 0, 0, (0, 2)),
+            FaultIntensity::Low => (
+                NetworkFaults {
+                    loss_per_mille: 20,
+                    duplicate_per_mille: 10,
+                    delay_min_ms: 1,
+                    delay_max_ms: 20,
+                },
+                3,
+                1,
+                (0, 10),
+            ),
+            FaultIntensity::High => (
+                NetworkFaults {
+                    loss_per_mille: 150,
+                    duplicate_per_mille: 50,
+                    delay_min_ms: 1,
+                    delay_max_ms: 50,
+                },
+                15,
+                4,
+                (0, 60),
+            ),
+        };
         Self {
             node_count,
-            intensity,
             step_ms: 5,
             safety_phase_ms: 2_000,
             liveness_bound_ms: 3_000,
             heartbeat_timeout_ms: 20,
-            election_timeout_ms: 150,
+            election_timeout_ms: 300,
             pre_vote: false,
             signature_every_entries: 4,
             signature_every_ms: 50,
             client_count: 3,
             key_count: 2,
             client_timeout_ms: 1_000,
+            network,
+            partition_per_mille,
+            crash_per_mille,
+            disk_latency_ms,
             trace_tail_len: 40,
             tamper: None,
-        }
-    }
-
-    /// Network faults during the safety phase.
-    pub fn network_faults(&self) -> NetworkFaults {
-        match self.intensity {
-            FaultIntensity::None => NetworkFaults::HEALED,
-            FaultIntensity::Low => NetworkFaults {
-                loss_per_mille: 20,
-                duplicate_per_mille: 10,
-                delay_min_ms: 1,
-                delay_max_ms: 20,
-            },
-            FaultIntensity::High => NetworkFaults {
-                loss_per_mille: 150,
-                duplicate_per_mille: 50,
-                delay_min_ms: 1,
-                delay_max_ms: 80,
-            },
-        }
-    }
-
-    /// Per-step chance (per mille) of a partition change during the safety phase.
-    pub fn partition_per_mille(&self) -> u32 {
-        match self.intensity {
-            FaultIntensity::None => 0,
-            FaultIntensity::Low => 3,
-            FaultIntensity::High => 15,
-        }
-    }
-
-    /// Per-step chance (per mille) of crashing a node during the safety phase.
-    pub fn crash_per_mille(&self) -> u32 {
-        match self.intensity {
-            FaultIntensity::None => 0,
-            FaultIntensity::Low => 1,
-            FaultIntensity::High => 4,
-        }
-    }
-
-    /// Range of disk write latencies; a crash loses every write not yet acknowledged.
-    pub fn disk_latency_ms(&self) -> (u64, u64) {
-        match self.intensity {
-            FaultIntensity::None => (0, 2),
-            FaultIntensity::Low => (0, 10),
-            FaultIntensity::High => (0, 60),
         }
     }
 }

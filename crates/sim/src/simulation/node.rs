@@ -26,7 +26,7 @@ impl SimNode {
     pub fn new(config: &SimConfig, raft: RaftConfig) -> Self {
         Self {
             engine: Raft::new(raft),
-            disk: Disk::new(config.disk_latency_ms()),
+            disk: Disk::new(config.disk_latency_ms),
             alive: true,
             last_signature_ms: 0,
             replica: BTreeMap::new(),

@@ -4,13 +4,11 @@ use std::fmt;
 
 use quorate_consensus::Index;
 
-/// Why a run failed, where, and what led up to it.
+/// Why a run failed, and when.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Failure {
     pub reason: String,
     pub at_ms: u64,
-    /// The last trace events, oldest first.
-    pub trace_tail: Vec<String>,
 }
 
 /// The outcome of one seed.
@@ -21,10 +19,15 @@ pub struct RunReport {
     /// Hash of every trace event: equal for equal seeds and configurations.
     pub trace_hash: u64,
     pub event_count: u64,
+    /// The last trace events, oldest first (`SimConfig::trace_tail_len` of them).
+    pub trace_tail: Vec<String>,
     pub end_ms: u64,
     /// Length of the global committed log.
     pub committed: Index,
     pub leaders_elected: usize,
+    pub crashes: u64,
+    /// Crashed members replaced by fresh nodes through committed reconfigurations.
+    pub joins: u64,
     pub operations: usize,
     pub operations_returned: usize,
     /// The linearizability verdict, in one line.
@@ -47,8 +50,8 @@ impl fmt::Display for RunReport {
                     "seed {} FAILED at {} ms: {}",
                     self.seed, failure.at_ms, failure.reason
                 )?;
-                writeln!(f, "last {} events:", failure.trace_tail.len())?;
-                for line in &failure.trace_tail {
+                writeln!(f, "last {} events:", self.trace_tail.len())?;
+                for line in &self.trace_tail {
                     writeln!(f, "  {line}")?;
                 }
             }
@@ -60,8 +63,8 @@ impl fmt::Display for RunReport {
         )?;
         writeln!(
             f,
-            "  committed {} entries, {} leaders elected",
-            self.committed, self.leaders_elected
+            "  committed {} entries, {} leaders elected, {} crashes, {} joins",
+            self.committed, self.leaders_elected, self.crashes, self.joins
         )?;
         write!(
             f,

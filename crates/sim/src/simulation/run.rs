@@ -20,7 +20,6 @@ pub fn run_seed(config: &SimConfig, seed: u64) -> RunReport {
     let failure = outcome.err().map(|reason| Failure {
         reason,
         at_ms: cluster.now_ms,
-        trace_tail: cluster.trace.tail_lines(),
     });
     let operations_returned = cluster.clients.returned_count();
     let Cluster {
@@ -29,6 +28,8 @@ pub fn run_seed(config: &SimConfig, seed: u64) -> RunReport {
         elections,
         committed,
         now_ms,
+        crash_count,
+        join_count,
         ..
     } = cluster;
     let history = clients.finish();
@@ -39,7 +40,6 @@ pub fn run_seed(config: &SimConfig, seed: u64) -> RunReport {
                 Some(Failure {
                     reason: format!("Linearizability: {violation}"),
                     at_ms: now_ms,
-                    trace_tail: trace.tail_lines(),
                 }),
                 "not linearizable".to_owned(),
             ),
@@ -48,7 +48,6 @@ pub fn run_seed(config: &SimConfig, seed: u64) -> RunReport {
                 Some(Failure {
                     reason: error.to_string(),
                     at_ms: now_ms,
-                    trace_tail: trace.tail_lines(),
                 }),
                 "not checked".to_owned(),
             ),
@@ -59,9 +58,12 @@ pub fn run_seed(config: &SimConfig, seed: u64) -> RunReport {
         failure,
         trace_hash: trace.hash(),
         event_count: trace.event_count(),
+        trace_tail: trace.tail_lines(),
         end_ms: now_ms,
         committed: committed.len(),
         leaders_elected: elections.leader_count(),
+        crashes: crash_count,
+        joins: join_count,
         operations: history.len(),
         operations_returned,
         linearizability,

@@ -5,7 +5,117 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-use quorate_consensus::{Index, NodeId, Role, Term};
+use quorate_consensus::message::ElectionType;
+use quorate_consensus::{Index, Message, NodeId, Role, Term};
+
+/// The fields of a delivered message worth reading in a trace.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum MessageSummary {
+    AppendEntries {
+        term: Term,
+        prev_index: Index,
+        prev_term: Term,
+        entries: usize,
+        commit: Index,
+    },
+    Response {
+        term: Term,
+        last_index: Index,
+        success: bool,
+    },
+    RequestVote {
+        term: Term,
+        last_committable: Index,
+        last_committable_term: Term,
+        pre_vote: bool,
+    },
+    Vote {
+        term: Term,
+        granted: bool,
+        pre_vote: bool,
+    },
+    ProposeRequestVote {
+        term: Term,
+    },
+}
+
+impl From<&Message> for MessageSummary {
+    fn from(message: &Message) -> Self {
+        match message {
+            Message::AppendEntries(m) => MessageSummary::AppendEntries {
+                term: m.term,
+                prev_index: m.prev_index,
+                prev_term: m.prev_term,
+                entries: m.entries.len(),
+                commit: m.leader_commit,
+            },
+            Message::AppendEntriesResponse(m) => MessageSummary::Response {
+                term: m.term,
+                last_index: m.last_index,
+                success: m.success,
+            },
+            Message::RequestVote(m) => MessageSummary::RequestVote {
+                term: m.term,
+                last_committable: m.last_committable_index,
+                last_committable_term: m.last_committable_term,
+                pre_vote: m.election_type == ElectionType::PreVote,
+            },
+            Message::RequestVoteResponse(m) => MessageSummary::Vote {
+                term: m.term,
+                granted: m.granted,
+                pre_vote: m.election_type == ElectionType::PreVote,
+            },
+            Message::ProposeRequestVote(m) => MessageSummary::ProposeRequestVote { term: m.term },
+        }
+    }
+}
+
+impl fmt::Display for MessageSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pre = |pre_vote: bool| if pre_vote { "Pre" } else { "" };
+        match *self {
+            MessageSummary::AppendEntries {
+                term,
+                prev_index,
+                prev_term,
+                entries,
+                commit,
+            } => write!(
+                f,
+                "AppendEntries term {term} after {prev_index}@{prev_term}, {entries} entries, commit {commit}"
+            ),
+            MessageSummary::Response {
+                term,
+                last_index,
+                success,
+            } => {
+                let kind = if success { "Ack" } else { "Nack" };
+                write!(f, "{kind} term {term} last {last_index}")
+            }
+            MessageSummary::RequestVote {
+                term,
+                last_committable,
+                last_committable_term,
+                pre_vote,
+            } => write!(
+                f,
+                "{}RequestVote term {term} committable {last_committable}@{last_committable_term}",
+                pre(pre_vote)
+            ),
+            MessageSummary::Vote {
+                term,
+                granted,
+                pre_vote,
+            } => {
+                let verdict = if granted { "granted" } else { "refused" };
+                write!(f, "{}Vote term {term} {verdict}", pre(pre_vote))
+            }
+            MessageSummary::ProposeRequestVote { term } => {
+                write!(f, "ProposeRequestVote term {term}")
+            }
+        }
+    }
+}
 
 /// Something observable that happened at `at_ms`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -13,8 +123,7 @@ pub enum Event {
     Deliver {
         from: NodeId,
         to: NodeId,
-        kind: &'static str,
-        term: Term,
+        message: MessageSummary,
     },
     Lost {
         from: NodeId,
@@ -132,14 +241,7 @@ impl Trace {
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Event::Deliver {
-                from,
-                to,
-                kind,
-                term,
-            } => {
-                write!(f, "{from} -> {to} {kind} term {term}")
-            }
+            Event::Deliver { from, to, message } => write!(f, "{from} -> {to} {message}"),
             Event::Lost { from, to } => write!(f, "{from} -> {to} lost"),
             Event::Duplicated { from, to } => write!(f, "{from} -> {to} duplicated"),
             Event::Persisted { node, index } => write!(f, "{node} persisted up to {index}"),

@@ -1,0 +1,172 @@
+//! The simulator: replay is exact, a CI-sized soak passes, and planted bugs are caught.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Instant;
+
+use quorate_sim::simulation::{FaultIntensity, RunReport, SimConfig, Tamper, run_seed, soak};
+
+/// The short runs of the CI soak: a one-second safety phase.
+fn short(node_count: usize, intensity: FaultIntensity) -> SimConfig {
+    SimConfig {
+        safety_phase_ms: 1_000,
+        ..SimConfig::new(node_count, intensity)
+    }
+}
+
+#[test]
+fn a_seed_replays_identically_and_seeds_differ() {
+    let config = SimConfig::new(3, FaultIntensity::High);
+    let first = run_seed(&config, 42);
+    let second = run_seed(&config, 42);
+    assert_eq!(first, second);
+    assert_eq!(first.to_string(), second.to_string());
+    assert!(first.event_count > 100, "{first}");
+    let other = run_seed(&config, 43);
+    assert_ne!(first.trace_hash, other.trace_hash);
+}
+
+/// Runs `count` seeds per configuration and fails with every failed seed's report.
+fn soak_all(configs: &[SimConfig], count: u64) -> Vec<RunReport> {
+    let mut reports = Vec::new();
+    for config in configs {
+        let summary = soak(config, 0, count, |report| reports.push(report.clone()));
+        let failures: Vec<String> = summary.failures.iter().map(|r| r.to_string()).collect();
+        assert!(failures.is_empty(), "{config:?}\n{}", failures.join("\n\n"));
+    }
+    reports
+}
+
+#[test]
+fn ci_soak_of_2400_short_runs_passes() {
+    let configs = [
+        short(3, FaultIntensity::None),
+        short(3, FaultIntensity::Low),
+        short(3, FaultIntensity::High),
+        short(5, FaultIntensity::High),
+    ];
+    let started = Instant::now();
+    let reports = soak_all(&configs, 600);
+    println!(
+        "{} seeds in {:.1} s",
+        reports.len(),
+        started.elapsed().as_secs_f64()
+    );
+    // The runs must exercise what they claim to: elections, commits, client operations
+    // that return, crashes and replacements.
+    assert_eq!(reports.len(), 2400);
+    let count = |f: fn(&RunReport) -> bool| reports.iter().filter(|r| f(r)).count();
+    println!(
+        "re-elections in {}, crashes in {}, joins in {}, {} operations returned",
+        count(|r| r.leaders_elected >= 2),
+        count(|r| r.crashes > 0),
+        count(|r| r.joins > 0),
+        reports.iter().map(|r| r.operations_returned).sum::<usize>()
+    );
+    assert!(
+        reports
+            .iter()
+            .all(|r| r.leaders_elected >= 1 && r.committed > 0)
+    );
+    assert!(count(|r| r.leaders_elected >= 2) > 300);
+    assert!(reports.iter().map(|r| r.operations_returned).sum::<usize>() > 10_000);
+    assert!(count(|r| r.crashes > 0) > 500);
+    assert!(count(|r| r.joins > 0) > 400);
+}
+
+/// The first failing seed among 0..50 under `tamper`.
+fn first_failure(tamper: Tamper) -> RunReport {
+    let config = SimConfig {
+        tamper: Some(tamper),
+        ..short(3, FaultIntensity::Low)
+    };
+    (0..50)
+        .map(|seed| run_seed(&config, seed))
+        .find(|report| !report.passed())
+        .unwrap_or_else(|| panic!("{tamper:?} went unnoticed for 50 seeds"))
+}
+
+fn assert_caught(tamper: Tamper, invariants: &[&str]) {
+    let report = first_failure(tamper);
+    let text = report.to_string();
+    let reason = &report.failure.as_ref().unwrap().reason;
+    assert!(
+        invariants.iter().any(|name| reason.starts_with(name)),
+        "{tamper:?} caught by an unexpected check:\n{text}"
+    );
+    assert!(
+        text.starts_with(&format!("seed {} FAILED at ", report.seed)),
+        "{text}"
+    );
+    assert!(text.contains("events:"), "{text}");
+    assert!(!report.trace_tail.is_empty() && report.trace_tail.len() <= 40);
+}
+
+#[test]
+fn forged_acks_are_caught() {
+    assert_caught(Tamper::FabricateAcks, &["Durability"]);
+}
+
+#[test]
+fn acks_before_durability_are_caught() {
+    assert_caught(Tamper::AckBeforeDurable, &["Durability"]);
+}
+
+#[test]
+fn silently_corrupted_entries_are_caught() {
+    assert_caught(
+        Tamper::CorruptEntries,
+        &[
+            "LogMatching",
+            "CommittedLogAppendOnly",
+            "LeaderCompleteness",
+        ],
+    );
+}
+
+/// Seeds that once failed, kept as regressions.
+#[test]
+fn regression_seeds_pass() {
+    // 3 nodes, high faults, the default 2 s safety phase: the simulator crashed a node while
+    // a surviving node still counted a configuration with another crashed member as active
+    // (it had not yet learnt that the replacing reconfiguration committed), so no quorum
+    // could ever form again and the liveness phase failed. Crashes now wait until every live
+    // node's active configurations are fully up.
+    let config = SimConfig::new(3, FaultIntensity::High);
+    for seed in [70, 2236, 2621, 2899] {
+        let report = run_seed(&config, seed);
+        assert!(report.passed(), "{report}");
+        assert!(report.crashes >= 1, "{report}");
+    }
+}
+
+/// Liveness failures found in the engine and reported to its owner; un-ignore once fixed.
+/// Without PreVote, a node with a stale log keeps timing out first and bumping the term; every
+/// bump restarts the up-to-date nodes' election timers (they learn the term through a
+/// RequestVote they refuse), so none of them ever stands, and no leader is elected within the
+/// 3 s bound after healing.
+#[test]
+#[ignore = "engine liveness bug: refused RequestVotes of a higher term restart the election timer"]
+fn stale_candidate_does_not_starve_elections() {
+    let config = SimConfig::new(3, FaultIntensity::High);
+    for seed in [1098, 1366, 1399] {
+        let report = run_seed(&config, seed);
+        assert!(report.passed(), "{report}");
+    }
+}
+
+/// With PreVote, a follower that runs a pre-vote round and returns to follower in the same
+/// term rolls back its unsigned suffix, entries it had already ACKed. The leader clamps the
+/// peer's send window at its stale match index, so it resends from past the follower's log
+/// end forever, the follower NACKs forever, and commit stalls when that follower is needed.
+#[test]
+#[ignore = "engine liveness bug: a NACK below match_index never lowers the leader's send window"]
+fn leader_recovers_when_a_follower_drops_acked_entries() {
+    let config = SimConfig {
+        pre_vote: true,
+        ..SimConfig::new(3, FaultIntensity::High)
+    };
+    for seed in [23, 65, 166] {
+        let report = run_seed(&config, seed);
+        assert!(report.passed(), "{report}");
+    }
+}
