@@ -71,6 +71,7 @@ fn ci_soak_of_2400_short_runs_passes() {
     assert!(reports.iter().map(|r| r.operations_returned).sum::<usize>() > 10_000);
     assert!(count(|r| r.crashes > 0) > 500);
     assert!(count(|r| r.joins > 0) > 400);
+    assert_eq!(count(|r| r.linearizability == "linearizable"), 2400);
 }
 
 /// The first failing seed among 0..50 under `tamper`.
@@ -121,6 +122,11 @@ fn silently_corrupted_entries_are_caught() {
             "LeaderCompleteness",
         ],
     );
+}
+
+#[test]
+fn stale_reads_are_caught_by_the_linearizability_check() {
+    assert_caught(Tamper::StaleReads, &["Linearizability"]);
 }
 
 /// Seeds that once failed, kept as regressions.

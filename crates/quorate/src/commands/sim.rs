@@ -51,6 +51,7 @@ enum PlantedBug {
     FabricateAcks,
     AckBeforeDurable,
     CorruptEntries,
+    StaleReads,
 }
 
 pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
@@ -66,6 +67,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         PlantedBug::FabricateAcks => Tamper::FabricateAcks,
         PlantedBug::AckBeforeDurable => Tamper::AckBeforeDurable,
         PlantedBug::CorruptEntries => Tamper::CorruptEntries,
+        PlantedBug::StaleReads => Tamper::StaleReads,
     });
     // Write errors (e.g. a closed pipe) end the command with an error, never a panic.
     let mut out = std::io::stdout().lock();

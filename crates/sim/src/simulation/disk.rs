@@ -118,3 +118,52 @@ impl Disk {
             .push_back((after_ms.max(now_ms + latency_ms), op));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use quorate_consensus::{Entry, EntryKind};
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::Disk;
+
+    fn entries(term: u64, count: usize) -> Vec<Entry> {
+        (0..count)
+            .map(|i| Entry {
+                term,
+                committable: false,
+                kind: EntryKind::Raw,
+                payload: Bytes::from(vec![i as u8]),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn writes_become_durable_in_order_and_a_crash_loses_the_unsynced_tail() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut disk = Disk::new((10, 10));
+        disk.write(&mut rng, 0, 1, entries(1, 3));
+        disk.write(&mut rng, 5, 4, entries(1, 2));
+        assert_eq!(disk.complete_due(9), None);
+        assert_eq!(disk.complete_due(10), Some(3));
+        assert_eq!(disk.durable().len(), 3);
+        disk.crash();
+        assert_eq!(disk.complete_due(100), None);
+        assert_eq!(disk.durable(), entries(1, 3).as_slice());
+    }
+
+    #[test]
+    fn a_write_never_acknowledges_past_a_later_truncation() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let mut disk = Disk::new((10, 10));
+        disk.write(&mut rng, 0, 1, entries(1, 5));
+        disk.truncate(&mut rng, 1, 2);
+        disk.write(&mut rng, 2, 3, entries(2, 1));
+        assert_eq!(disk.complete_due(10), Some(2));
+        assert_eq!(disk.complete_due(12), Some(3));
+        let durable = disk.durable();
+        assert_eq!(durable.len(), 3);
+        assert_eq!(durable[2].term, 2);
+    }
+}

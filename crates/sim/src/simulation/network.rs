@@ -102,3 +102,69 @@ impl<M: Clone> Network<M> {
         self.in_flight.retain(|_, packet| packet.to != node);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use quorate_consensus::NodeId;
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::{Network, Packet, SendFate};
+    use crate::simulation::config::NetworkFaults;
+
+    fn packet(from: u64, to: u64, message: u32) -> Packet<u32> {
+        Packet {
+            from: NodeId(from),
+            to: NodeId(to),
+            message,
+        }
+    }
+
+    #[test]
+    fn packets_arrive_after_their_delay_and_cut_links_drop_them() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let faults = NetworkFaults {
+            delay_min_ms: 10,
+            delay_max_ms: 10,
+            ..NetworkFaults::HEALED
+        };
+        let mut network = Network::new(faults);
+        assert_eq!(
+            network.send(&mut rng, 0, packet(1, 2, 1)),
+            SendFate::Queued { copies: 1 }
+        );
+        network.send(&mut rng, 0, packet(2, 1, 2));
+        network.cut(NodeId(2), NodeId(1));
+        assert!(network.pop_due(9).is_none());
+        let delivered = network.pop_due(10).map(|p| p.message);
+        assert_eq!(delivered, Some(1));
+        assert!(
+            network.pop_due(10).is_none(),
+            "the cut 2 -> 1 packet must be dropped"
+        );
+        network.heal();
+        network.send(&mut rng, 20, packet(2, 1, 3));
+        assert_eq!(network.pop_due(30).map(|p| p.message), Some(3));
+    }
+
+    #[test]
+    fn loss_and_duplication_follow_their_rates() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let faults = NetworkFaults {
+            loss_per_mille: 1000,
+            ..NetworkFaults::HEALED
+        };
+        let mut network = Network::new(faults);
+        assert_eq!(network.send(&mut rng, 0, packet(1, 2, 1)), SendFate::Lost);
+        network.set_faults(NetworkFaults {
+            duplicate_per_mille: 1000,
+            ..NetworkFaults::HEALED
+        });
+        assert_eq!(
+            network.send(&mut rng, 0, packet(1, 2, 1)),
+            SendFate::Queued { copies: 2 }
+        );
+        assert!(network.pop_due(100).is_some() && network.pop_due(100).is_some());
+        assert!(network.pop_due(100).is_none());
+    }
+}

@@ -8,7 +8,8 @@ use quorate_consensus::{ConsensusEngine, Index, Raft, RaftConfig};
 use super::config::SimConfig;
 use super::disk::Disk;
 use super::payload::{self, ClientOp};
-use crate::linearizability::{KvModel, KvOutput};
+use super::tamper::Tamper;
+use crate::linearizability::{KvInput, KvModel, KvOutput};
 
 pub struct SimNode {
     pub engine: Raft,
@@ -20,6 +21,10 @@ pub struct SimNode {
     pub last_signature_ms: u64,
     replica: BTreeMap<u64, u64>,
     applied_index: Index,
+    /// Planted bug: answer reads with the value from before the key's latest write.
+    stale_reads: bool,
+    /// Each key's value before its latest write, for `stale_reads`.
+    replica_before_write: BTreeMap<u64, Option<u64>>,
 }
 
 impl SimNode {
@@ -31,6 +36,8 @@ impl SimNode {
             last_signature_ms: 0,
             replica: BTreeMap::new(),
             applied_index: 0,
+            stale_reads: config.tamper == Some(Tamper::StaleReads),
+            replica_before_write: BTreeMap::new(),
         }
     }
 
@@ -45,17 +52,26 @@ impl SimNode {
                 .engine
                 .entry(self.applied_index)
                 .and_then(|entry| payload::decode(&entry.payload));
-            let result = op.map(|op| {
-                let key = op.input.key();
-                let (next, output) = KvModel::apply(self.replica.get(&key).copied(), &op.input);
-                match next {
-                    Some(value) => self.replica.insert(key, value),
-                    None => self.replica.remove(&key),
-                };
-                (op, output)
-            });
+            let result = op.map(|op| (op, self.apply(&op.input)));
             applied.push((self.applied_index, result));
         }
         applied
+    }
+
+    fn apply(&mut self, input: &KvInput) -> KvOutput {
+        let key = input.key();
+        let current = self.replica.get(&key).copied();
+        let (next, output) = KvModel::apply(current, input);
+        if next != current {
+            self.replica_before_write.insert(key, current);
+        }
+        match next {
+            Some(value) => self.replica.insert(key, value),
+            None => self.replica.remove(&key),
+        };
+        match (input, self.replica_before_write.get(&key)) {
+            (KvInput::Get { .. }, Some(&before)) if self.stale_reads => KvOutput::Value(before),
+            _ => output,
+        }
     }
 }

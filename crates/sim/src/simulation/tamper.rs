@@ -12,4 +12,6 @@ pub enum Tamper {
     /// The network flips a byte in the payload of the last entry of every AppendEntries it
     /// delivers to one node, so that node's log silently diverges.
     CorruptEntries,
+    /// Every node answers reads with the value from before the key's latest write.
+    StaleReads,
 }

@@ -129,3 +129,46 @@ impl CommittedLog {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use quorate_consensus::{Entry, EntryKind, NodeId};
+
+    use super::CommittedLog;
+
+    fn entry(term: u64, byte: u8) -> Entry {
+        Entry {
+            term,
+            committable: true,
+            kind: EntryKind::Raw,
+            payload: Bytes::from(vec![byte]),
+        }
+    }
+
+    #[test]
+    fn commits_must_agree_grow_and_never_be_truncated() {
+        let (a, b) = (NodeId(1), NodeId(2));
+        let log_a = [entry(1, 1), entry(1, 2)];
+        let log_b = [entry(1, 1), entry(2, 9)];
+        let mut committed = CommittedLog::default();
+        committed
+            .on_commit(a, 2, |i| log_a.get(i as usize - 1))
+            .unwrap();
+        assert_eq!(committed.len(), 2);
+        committed
+            .on_commit(b, 1, |i| log_b.get(i as usize - 1))
+            .unwrap();
+        let diverged = committed.on_commit(b, 2, |i| log_b.get(i as usize - 1));
+        assert!(diverged.unwrap_err().starts_with("CommittedLogAppendOnly"));
+        let backwards = committed.on_commit(a, 1, |i| log_a.get(i as usize - 1));
+        assert!(backwards.unwrap_err().starts_with("MonotonicCommitIndex"));
+        assert!(committed.on_truncate(a, 1).is_err());
+        assert!(committed.on_truncate(a, 2).is_ok());
+        assert!(committed.on_write(a, 2, &[entry(3, 3)]).is_err());
+        assert!(committed.on_write(a, 3, &[entry(3, 3)]).is_ok());
+        assert!(committed.check_node_prefix(a, &log_a[..1]).is_err());
+        assert!(committed.check_leader_complete(b, &log_b).is_err());
+        assert!(committed.check_leader_complete(a, &log_a).is_ok());
+    }
+}

@@ -24,3 +24,20 @@ impl ElectionSafety {
         self.leaders.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use quorate_consensus::NodeId;
+
+    use super::ElectionSafety;
+
+    #[test]
+    fn a_second_leader_in_a_term_is_a_violation() {
+        let mut elections = ElectionSafety::default();
+        elections.on_leader(NodeId(1), 2).unwrap();
+        elections.on_leader(NodeId(1), 2).unwrap();
+        elections.on_leader(NodeId(2), 3).unwrap();
+        assert!(elections.on_leader(NodeId(3), 2).is_err());
+        assert_eq!(elections.leader_count(), 2);
+    }
+}

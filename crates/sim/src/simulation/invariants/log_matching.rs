@@ -62,3 +62,41 @@ pub fn check_logs_match(logs: &[(NodeId, &[Entry])]) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use quorate_consensus::{Entry, EntryKind, NodeId};
+
+    use super::{LogMatching, check_logs_match};
+
+    fn entry(term: u64, byte: u8) -> Entry {
+        Entry {
+            term,
+            committable: false,
+            kind: EntryKind::Raw,
+            payload: Bytes::from(vec![byte]),
+        }
+    }
+
+    #[test]
+    fn one_index_and_term_names_one_entry_and_one_predecessor() {
+        let mut matching = LogMatching::default();
+        matching
+            .on_append(NodeId(1), 1, 0, &[entry(1, 1), entry(1, 2)])
+            .unwrap();
+        matching.on_append(NodeId(2), 2, 1, &[entry(1, 2)]).unwrap();
+        assert!(matching.on_append(NodeId(3), 2, 1, &[entry(1, 7)]).is_err());
+        assert!(matching.on_append(NodeId(3), 3, 2, &[entry(2, 3)]).is_ok());
+        assert!(matching.on_append(NodeId(4), 3, 1, &[entry(2, 3)]).is_err());
+    }
+
+    #[test]
+    fn logs_agreeing_on_a_term_must_share_the_prefix() {
+        let a = [entry(1, 1), entry(2, 2)];
+        let b = [entry(1, 9), entry(2, 2)];
+        let c = [entry(1, 1), entry(3, 3)];
+        assert!(check_logs_match(&[(NodeId(1), &a), (NodeId(3), &c)]).is_ok());
+        assert!(check_logs_match(&[(NodeId(1), &a), (NodeId(2), &b)]).is_err());
+    }
+}
