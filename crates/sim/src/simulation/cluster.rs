@@ -4,9 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use quorate_consensus::message::AppendEntriesResponse;
-use quorate_consensus::{
-    ConsensusEngine, EntryKind, Index, Input, Message, NodeId, Output, Proposal, RaftConfig, Role,
-};
+use quorate_consensus::{ConsensusEngine, Index, Input, Message, NodeId, Output, RaftConfig, Role};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -19,11 +17,11 @@ use super::tamper::Tamper;
 use super::trace::{Event, MessageSummary, Trace};
 
 /// A crashed member being replaced by a fresh node through a reconfiguration.
-struct Replacement {
-    members: BTreeSet<NodeId>,
-    joining: NodeId,
-    replaces: NodeId,
-    proposed_ms: Option<u64>,
+pub(super) struct Replacement {
+    pub(super) members: BTreeSet<NodeId>,
+    pub(super) joining: NodeId,
+    pub(super) replaces: NodeId,
+    pub(super) proposed_ms: Option<u64>,
 }
 
 pub struct Cluster {
@@ -38,11 +36,11 @@ pub struct Cluster {
     pub(super) committed: CommittedLog,
     log_matching: LogMatching,
     /// The membership of the newest committed configuration, as the simulator arranged it.
-    members: BTreeSet<NodeId>,
-    replacement: Option<Replacement>,
+    pub(super) members: BTreeSet<NodeId>,
+    pub(super) replacement: Option<Replacement>,
     /// Committed entries already scanned for the replacement's reconfiguration.
-    scanned_committed: Index,
-    next_node_id: u64,
+    pub(super) scanned_committed: Index,
+    pub(super) next_node_id: u64,
     tamper: Option<Tamper>,
     pub(super) crash_count: u64,
     pub(super) join_count: u64,
@@ -329,187 +327,9 @@ impl Cluster {
         }
         Ok(())
     }
-
-    /// Network partitions and crashes, each with its configured per-step chance.
-    fn inject_faults(&mut self) {
-        if self.rng.random_ratio(self.config.partition_per_mille, 1000) {
-            let alive = self.alive_ids();
-            if alive.is_empty() {
-                return;
-            }
-            let pick = |rng: &mut ChaCha8Rng| alive[rng.random_range(0..alive.len())];
-            let description = match self.rng.random_range(0..3) {
-                0 => {
-                    self.network.heal();
-                    self.trace.record(self.now_ms, Event::Heal);
-                    None
-                }
-                1 => {
-                    let node = pick(&mut self.rng);
-                    self.network.isolate(node, alive.iter().copied());
-                    Some(format!("{node} isolated"))
-                }
-                _ => {
-                    let (from, to) = (pick(&mut self.rng), pick(&mut self.rng));
-                    (from != to).then(|| {
-                        self.network.cut(from, to);
-                        format!("{from} -> {to} cut")
-                    })
-                }
-            };
-            if let Some(description) = description {
-                self.trace
-                    .record(self.now_ms, Event::Partition { description });
-            }
-        }
-        // A crash must leave a quorum of every configuration any live node still considers
-        // active, so only crash when all of their members are up (and nobody is joining).
-        let all_active_members_alive = self.nodes.values().filter(|n| n.alive).all(|n| {
-            n.engine.configurations().all(|c| {
-                c.members
-                    .iter()
-                    .all(|m| self.nodes.get(m).is_some_and(|n| n.alive))
-            })
-        });
-        if self.rng.random_ratio(self.config.crash_per_mille, 1000)
-            && self.replacement.is_none()
-            && all_active_members_alive
-        {
-            let members: Vec<NodeId> = self.members.iter().copied().collect();
-            let victim = members[self.rng.random_range(0..members.len())];
-            self.crash(victim);
-        }
-    }
-
-    /// The node stops for good: its queued disk writes and incoming packets are lost. A fresh
-    /// node will replace it.
-    fn crash(&mut self, victim: NodeId) {
-        if let Some(node) = self.nodes.get_mut(&victim) {
-            node.alive = false;
-            node.disk.crash();
-        }
-        self.network.drop_packets_to(victim);
-        self.trace
-            .record(self.now_ms, Event::Crash { node: victim });
-        self.crash_count += 1;
-        let joining = NodeId(self.next_node_id);
-        self.next_node_id += 1;
-        let raft = raft_config(&self.config, joining, &mut self.rng);
-        self.nodes.insert(joining, SimNode::new(&self.config, raft));
-        let mut members = self.members.clone();
-        members.remove(&victim);
-        members.insert(joining);
-        self.replacement = Some(Replacement {
-            members,
-            joining,
-            replaces: victim,
-            proposed_ms: None,
-        });
-    }
-
-    /// Proposes the replacement's reconfiguration at the leader (again if it has not
-    /// committed after a while), and completes it once committed.
-    fn advance_replacement(&mut self) -> Result<(), String> {
-        let Some(replacement) = &self.replacement else {
-            return Ok(());
-        };
-        while self.scanned_committed < self.committed.len() {
-            self.scanned_committed += 1;
-            let reconfigured = self.committed.get(self.scanned_committed).is_some_and(
-                |e| matches!(&e.kind, EntryKind::Reconfiguration(m) if *m == replacement.members),
-            );
-            if reconfigured {
-                let event = Event::Join {
-                    node: replacement.joining,
-                    replaces: replacement.replaces,
-                };
-                self.trace.record(self.now_ms, event);
-                self.members = replacement.members.clone();
-                self.replacement = None;
-                self.join_count += 1;
-                return Ok(());
-            }
-        }
-        let due = replacement
-            .proposed_ms
-            .is_none_or(|at_ms| self.now_ms.saturating_sub(at_ms) >= self.config.client_timeout_ms);
-        if let (true, Some(leader)) = (due, self.leader()) {
-            let proposal = Proposal::reconfiguration(replacement.members.clone(), Vec::new());
-            if self.propose(leader, Input::Propose(vec![proposal]))?
-                && let Some(replacement) = &mut self.replacement
-            {
-                replacement.proposed_ms = Some(self.now_ms);
-            }
-        }
-        Ok(())
-    }
-
-    /// The harness's signature policy at each leader: sign after `signature_every_entries`
-    /// unsigned entries, or after `signature_every_ms` when something is unsigned or nothing
-    /// of the leader's own term is signed yet (a leader commits only in its own term).
-    fn emit_signatures(&mut self) -> Result<(), String> {
-        for id in self.alive_ids() {
-            let Some(node) = self.nodes.get(&id) else {
-                continue;
-            };
-            let engine = &node.engine;
-            if engine.role() != Role::Leader {
-                continue;
-            }
-            let signed = engine.last_committable_index();
-            let unsigned = engine.last_index().saturating_sub(signed);
-            let signed_term = engine.entry(signed).map_or(0, |e| e.term);
-            let waited_ms = self.now_ms.saturating_sub(node.last_signature_ms);
-            let due = unsigned >= self.config.signature_every_entries
-                || (waited_ms >= self.config.signature_every_ms
-                    && (unsigned > 0 || signed_term < engine.term()));
-            if !due {
-                continue;
-            }
-            let input = Input::EmitSignature {
-                payload: super::payload::signature_payload(),
-            };
-            if self.propose(id, input)?
-                && let Some(node) = self.nodes.get_mut(&id)
-            {
-                node.last_signature_ms = self.now_ms;
-                let index = node.engine.last_index();
-                self.trace
-                    .record(self.now_ms, Event::Signature { node: id, index });
-            }
-        }
-        Ok(())
-    }
-
-    /// Now and then an idle client submits an operation to the leader.
-    fn submit_client_op(&mut self) -> Result<(), String> {
-        if !self.rng.random_ratio(1, 3) {
-            return Ok(());
-        }
-        let Some(leader) = self.leader() else {
-            return Ok(());
-        };
-        let Some(op) = self.clients.next_op(&mut self.rng) else {
-            return Ok(());
-        };
-        let proposal = Proposal::raw(super::payload::encode(&op));
-        if self.propose(leader, Input::Propose(vec![proposal]))?
-            && let Some(node) = self.nodes.get(&leader)
-        {
-            let index = node.engine.last_index();
-            self.clients.submitted(op, leader, index, self.now_ms);
-            let event = Event::Submitted {
-                node: leader,
-                client: op.client,
-                index,
-            };
-            self.trace.record(self.now_ms, event);
-        }
-        Ok(())
-    }
 }
 
-fn raft_config(config: &SimConfig, id: NodeId, rng: &mut ChaCha8Rng) -> RaftConfig {
+pub(super) fn raft_config(config: &SimConfig, id: NodeId, rng: &mut ChaCha8Rng) -> RaftConfig {
     RaftConfig {
         heartbeat_timeout_ms: config.heartbeat_timeout_ms,
         election_timeout_ms: config.election_timeout_ms,

@@ -13,6 +13,8 @@ mod clients;
 mod cluster;
 mod config;
 mod disk;
+mod faults;
+mod harness;
 mod invariants;
 mod network;
 mod node;
