@@ -9,7 +9,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::error::KvError;
-use crate::state::{MapState, State};
+use crate::state::{MapState, State, VersionedValue};
 use crate::txid::TxId;
 use crate::write_set::{MapName, MapWrites, WriteSet};
 use quorate_crypto::Sha256Digest;
@@ -238,7 +238,7 @@ impl Tx {
         self.writes.map(map).and_then(|m| m.get(key))
     }
 
-    fn read_snapshot(&mut self, map: &str, key: &[u8]) -> Option<&crate::state::VersionedValue> {
+    fn read_snapshot(&mut self, map: &str, key: &[u8]) -> Option<&VersionedValue> {
         let name = self.shared_name(map);
         let found = self.snapshot.map(map).and_then(|m| m.get_key_value(key));
         let read = match found {
@@ -254,7 +254,7 @@ impl Tx {
             },
         };
         self.point_reads.push(read);
-        self.snapshot.get(map, key)
+        found.map(|(_, v)| v)
     }
 
     fn shared_name(&self, map: &str) -> MapName {
