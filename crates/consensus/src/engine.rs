@@ -25,6 +25,10 @@ pub enum Input<M> {
     EmitSignature { payload: Bytes },
     /// The node's storage has durably written every entry up to `index`.
     Persisted { index: Index },
+    /// At the leader: start replicating to a joining node that no configuration includes
+    /// yet. It catches up without counting towards commit or elections; the node layer adds
+    /// it to a configuration once it is close enough (see the engine's peer progress).
+    AddLearner { node: NodeId },
 }
 
 /// What the engine asks the node to do, in order.

@@ -8,7 +8,8 @@ use crate::message::{AppendEntries, AppendEntriesResponse, Message};
 
 impl Raft {
     pub(super) fn receive_append_entries(&mut self, from: NodeId, r: AppendEntries) {
-        if !is_well_formed(&r) {
+        // No other node leads our term (Election Safety); such a message is forged.
+        if !is_well_formed(&r) || (self.role == Role::Leader && r.term == self.term) {
             return;
         }
         if r.term > self.term
@@ -106,15 +107,19 @@ impl Raft {
     }
 }
 
-/// Drops messages no honest leader sends: entries from a later term than the message, or
-/// terms going backwards (from `prev_term` on), or an index range that overflows.
+/// Drops messages no honest leader sends: entries from a later term than the message, terms
+/// going backwards (from `prev_term` on) or of 0 (no entry has term 0), a `prev_term` that
+/// does not fit `prev_index`, or an index range that overflows.
 fn is_well_formed(r: &AppendEntries) -> bool {
     let mut previous = r.prev_term;
-    if r.prev_index.checked_add(r.entries.len() as Index).is_none() || previous > r.term {
+    if r.prev_index.checked_add(r.entries.len() as Index).is_none()
+        || previous > r.term
+        || (r.prev_index == 0) != (r.prev_term == 0)
+    {
         return false;
     }
     r.entries.iter().all(|e| {
-        let ok = e.term >= previous && e.term <= r.term;
+        let ok = e.term >= previous.max(1) && e.term <= r.term;
         previous = e.term;
         ok
     })

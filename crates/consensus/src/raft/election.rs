@@ -9,7 +9,7 @@ use crate::message::{ElectionType, Message, ProposeRequestVote, RequestVote, Req
 
 impl Raft {
     pub(super) fn become_pre_vote_candidate(&mut self) {
-        if self.configurations.is_empty() {
+        if !self.may_campaign() {
             return;
         }
         self.set_role(Role::PreVoteCandidate);
@@ -20,7 +20,7 @@ impl Raft {
     }
 
     pub(super) fn become_candidate(&mut self) {
-        if self.configurations.is_empty() {
+        if !self.may_campaign() {
             return;
         }
         self.leader = None;
@@ -31,6 +31,16 @@ impl Raft {
         self.restart_election_timer();
         self.reset_acks();
         self.request_votes(ElectionType::RegularVote);
+    }
+
+    /// A node with no configuration cannot stand, nor can a learner (a node catching up
+    /// that no configuration includes yet), so it cannot disrupt the cluster with higher
+    /// terms. Retiring nodes still may, as in CCF.
+    fn may_campaign(&self) -> bool {
+        let me = self.id_();
+        !self.configurations.is_empty()
+            && (self.retirement.is_some()
+                || self.configurations.iter().any(|c| c.members.contains(&me)))
     }
 
     /// Counts our own vote, then asks every other member of an active configuration.

@@ -125,7 +125,8 @@ impl Raft {
         self.configurations.iter()
     }
 
-    /// Peers this node knows (and, as leader, replicates to).
+    /// Peers this node knows (and, as leader, replicates to), learners included; a
+    /// learner's `match_index` shows how far it has caught up.
     pub fn peers(&self) -> &BTreeMap<NodeId, Peer> {
         &self.peers
     }
@@ -302,6 +303,26 @@ impl Raft {
         Ok(())
     }
 
+    fn add_learner(&mut self, node: NodeId) -> Result<(), ConsensusError> {
+        if self.role != Role::Leader {
+            return Err(ConsensusError::NotLeader);
+        }
+        if node == self.id_() || self.peers.contains_key(&node) {
+            return Ok(());
+        }
+        let sent_index = self.log.last_index();
+        self.peers.insert(
+            node,
+            Peer {
+                sent_index,
+                match_index: 0,
+                since_last_ack_ms: 0,
+            },
+        );
+        self.send_append_entries(node, sent_index + 1);
+        Ok(())
+    }
+
     fn receive(&mut self, from: NodeId, message: Message) {
         match message {
             Message::AppendEntries(m) => self.receive_append_entries(from, m),
@@ -344,6 +365,7 @@ impl ConsensusEngine for Raft {
                 self.propose(vec![Proposal::signature(payload)])?;
             }
             Input::Persisted { index } => self.persisted(index),
+            Input::AddLearner { node } => self.add_learner(node)?,
         }
         Ok(std::mem::take(&mut self.out))
     }

@@ -17,6 +17,8 @@ pub struct Cluster {
     pub messages_sent: u64,
     /// Every `Truncate` output: (node, index kept up to).
     pub truncations: Vec<(NodeId, u64)>,
+    /// When false, `Persist` outputs wait for an explicit `persist` call.
+    pub auto_persist: bool,
 }
 
 pub fn config(id: u64) -> RaftConfig {
@@ -43,6 +45,7 @@ impl Cluster {
             now_ms: BTreeMap::new(),
             messages_sent: 0,
             truncations: Vec::new(),
+            auto_persist: true,
         };
         for id in 0..n {
             c.add_node(make_config(id));
@@ -90,17 +93,23 @@ impl Cluster {
                             .expect("outbox")
                             .push_back((to, message));
                     }
-                    Output::Persist { .. } => {
+                    Output::Persist { .. } if self.auto_persist => {
                         next = Some(Input::Persisted {
                             index: node.last_index(),
                         });
                     }
-                    Output::Truncate { .. }
-                    | Output::Commit { .. }
-                    | Output::RoleChanged { .. } => {}
+                    Output::Persist { .. } => {}
+                    Output::Truncate { index } => self.truncations.push((id, index)),
+                    Output::Commit { .. } | Output::RoleChanged { .. } => {}
                 }
             }
         }
+    }
+
+    /// Acknowledges that node `id` has persisted its whole log.
+    pub fn persist(&mut self, id: u64) {
+        let index = self.node(id).last_index();
+        self.step(id, Input::Persisted { index });
     }
 
     pub fn reconfigure(&mut self, leader: u64, members: &[u64]) {
