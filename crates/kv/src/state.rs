@@ -44,7 +44,7 @@ impl State {
     }
 
     /// Sets `key` in `map` and returns what it replaced.
-    pub fn insert(
+    pub(crate) fn insert(
         &mut self,
         map: &MapName,
         key: Bytes,
@@ -62,7 +62,7 @@ impl State {
     }
 
     /// Removes `key` from `map` and returns what was there.
-    pub fn remove(&mut self, map: &str, key: &[u8]) -> Option<VersionedValue> {
+    pub(crate) fn remove(&mut self, map: &str, key: &[u8]) -> Option<VersionedValue> {
         let m = self.maps.get_mut(map)?;
         let old = m.remove(key);
         if m.is_empty() {
@@ -72,7 +72,7 @@ impl State {
     }
 
     /// Puts back what a change replaced (`None` = the key was absent).
-    pub fn restore(&mut self, map: &MapName, key: Bytes, previous: Option<VersionedValue>) {
+    pub(crate) fn restore(&mut self, map: &MapName, key: Bytes, previous: Option<VersionedValue>) {
         match previous {
             Some(v) => {
                 self.insert(map, key, v);

@@ -21,7 +21,6 @@ pub type ClaimsDigest = Sha256Digest;
 pub type KeyRange<'a> = (Bound<&'a [u8]>, Bound<&'a [u8]>);
 
 /// A single-key read and the version it saw (`None`: the key was absent).
-#[derive(Debug)]
 struct PointRead {
     map: MapName,
     key: Bytes,
@@ -29,7 +28,6 @@ struct PointRead {
 }
 
 /// A scan; every key in the range counts as read, including keys that were absent.
-#[derive(Debug)]
 struct RangeRead {
     map: MapName,
     lower: Bound<Bytes>,
@@ -37,7 +35,6 @@ struct RangeRead {
 }
 
 /// A transaction over the snapshot taken by [`crate::Store::begin`].
-#[derive(Debug)]
 pub struct Tx {
     snapshot: State,
     read_version: TxId,
@@ -46,6 +43,18 @@ pub struct Tx {
     range_reads: Vec<RangeRead>,
     writes: WriteSet,
     claims_digest: ClaimsDigest,
+}
+
+/// Shows sizes only: the snapshot and writes may hold private-map data.
+impl std::fmt::Debug for Tx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tx")
+            .field("read_version", &self.read_version)
+            .field("point_reads", &self.point_reads.len())
+            .field("range_reads", &self.range_reads.len())
+            .field("changes", &self.writes.change_count())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Tx {

@@ -312,8 +312,17 @@ fn concurrent_increments_from_threads_are_never_lost() {
     for t in threads {
         t.join().unwrap();
     }
+    // A transaction can also move to another thread between begin and commit.
+    let mut tx = store.begin();
+    let committer = Arc::clone(&store);
+    std::thread::spawn(move || {
+        tx.put("c", &b"moved"[..], &b"1"[..]);
+        committer.commit(tx).unwrap();
+    })
+    .join()
+    .unwrap();
     let n = store.begin().get("c", b"n").unwrap();
     assert_eq!(u64::from_le_bytes(n[..].try_into().unwrap()), 800);
-    assert_eq!(store.current_txid().seqno, 800);
+    assert_eq!(store.current_txid().seqno, 801);
     store.check_invariants().unwrap();
 }
