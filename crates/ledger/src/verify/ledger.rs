@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use quorate_crypto::{Certificate, Sha256Digest, sha256, sha256_concat};
-use quorate_kv::{DecodedEntry, EntryType, LedgerSecret, TxId, decode_entry};
+use quorate_kv::{DecodedEntry, EntryType, LedgerSecret, TxId};
 
 use super::audit::{AuditedEntry, LedgerAudit};
+use super::prepare::prepare_chunk;
 use super::receipts::verify_receipts_dir;
 use crate::chunk::{EntryRef, LedgerReader};
 use crate::error::LedgerError;
@@ -79,7 +80,8 @@ pub fn entry_leaf(raw_entry: &[u8], decoded: &DecodedEntry) -> Result<Sha256Dige
     }
 }
 
-fn corrupt(entry: &EntryRef<'_>, reason: String) -> LedgerError {
+/// A fault in `entry`, located by its file, offset and seqno.
+pub(super) fn corrupt(entry: &EntryRef<'_>, reason: String) -> LedgerError {
     LedgerError::Corrupt {
         path: entry.file.to_owned(),
         offset: entry.offset,
@@ -107,21 +109,12 @@ pub fn verify_ledger(
         let file: Rc<Path> = Rc::from(chunk.path.as_path());
         let mut last_is_signature = false;
         let mut last_entry = None;
-        for entry in loaded.entries() {
-            let decoded = decode_entry(entry.bytes, options.ledger_secret.as_ref())
-                .map_err(|err| corrupt(&entry, format!("entry does not decode: {err}")))?;
-            if decoded.txid.seqno != entry.seqno {
-                return Err(corrupt(
-                    &entry,
-                    format!("entry's IV says seqno {}", decoded.txid.seqno),
-                ));
-            }
-            let leaf =
-                entry_leaf(entry.bytes, &decoded).map_err(|reason| corrupt(&entry, reason))?;
+        let (prepared, failure) = prepare_chunk(&loaded, options.ledger_secret.as_ref());
+        for entry in prepared {
             let audited = AuditedEntry {
-                txid: decoded.txid,
-                leaf,
-                public: &decoded.public_write_set,
+                txid: entry.decoded.txid,
+                leaf: entry.leaf,
+                public: &entry.decoded.public_write_set,
             };
             window.push((Rc::clone(&file), entry.offset));
             last_is_signature = audit.add(&audited).map_err(|fault| {
@@ -138,7 +131,12 @@ pub fn verify_ledger(
                         seqno: Some(seqno),
                         reason: fault.reason,
                     },
-                    None => corrupt(&entry, fault.reason),
+                    None => LedgerError::Corrupt {
+                        path: chunk.path.clone(),
+                        offset: entry.offset,
+                        seqno: Some(entry.seqno),
+                        reason: fault.reason,
+                    },
                 }
             })?;
             if last_is_signature {
@@ -149,6 +147,9 @@ pub fn verify_ledger(
             }
             last_entry = Some((entry.offset, entry.seqno));
             progress(entry.seqno);
+        }
+        if let Some(failure) = failure {
+            return Err(failure);
         }
         if chunk.name.end.is_some()
             && !last_is_signature

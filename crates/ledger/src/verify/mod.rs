@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod ledger;
+pub mod prepare;
 pub mod receipts;
 
 pub use audit::{AuditedEntry, Fault, LedgerAudit};
