@@ -176,19 +176,7 @@ impl Store {
     /// commit hook is not called: the entry is already in a ledger.
     pub fn apply_write_set(&self, txid: TxId, write_set: &WriteSet) -> Result<(), KvError> {
         let mut inner = self.lock();
-        let expected = inner.current.seqno + 1;
-        if txid.seqno != expected {
-            return Err(KvError::OutOfOrder {
-                expected,
-                got: txid.seqno,
-            });
-        }
-        if txid.view < inner.current.view {
-            return Err(KvError::InvalidView {
-                view: txid.view,
-                current: inner.current.view,
-            });
-        }
+        inner.check_next(txid)?;
         inner.apply(txid, &[write_set]);
         inner.view = inner.view.max(txid.view);
         Ok(())
