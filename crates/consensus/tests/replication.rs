@@ -5,7 +5,7 @@
 mod common;
 
 use common::Cluster;
-use quorate_consensus::{ConsensusEngine, Role};
+use quorate_consensus::{ConsensusEngine, Input, Message, NodeId, Role};
 
 #[test]
 fn three_nodes_replicate_and_commit_at_signatures() {
@@ -40,4 +40,95 @@ fn a_follower_takes_over_after_the_leader_is_isolated() {
     assert_eq!(c.node(1).term(), 3);
     c.tick(0, 100);
     assert_eq!(c.node(0).role(), Role::Follower, "CheckQuorum");
+}
+
+#[test]
+fn append_entries_carry_one_term_and_at_most_the_batch_cap() {
+    let capped = |id| quorate_consensus::RaftConfig {
+        max_entries_per_append: 2,
+        ..common::config(id)
+    };
+    let mut c = Cluster::started_with(3, capped);
+    // Term 2 entries, then term 3 entries at a new leader.
+    for i in 0..3u8 {
+        c.propose(0, &[i]);
+    }
+    c.sign(0);
+    c.settle();
+    c.isolate(0);
+    c.tick(1, 100);
+    c.deliver_all();
+    assert_eq!(c.node(1).role(), Role::Leader);
+    for i in 0..4u8 {
+        c.propose(1, &[i]);
+    }
+    c.sign(1);
+    c.heal();
+    c.isolate(0);
+    c.settle();
+
+    // A fresh learner needs the whole log: watch what the leader sends it.
+    c.add_node(common::config(3));
+    c.step(1, Input::AddLearner { node: NodeId(3) });
+    let mut sent_to_learner = Vec::new();
+    for _ in 0..10 {
+        c.tick(1, 10);
+        while let Some((to, m)) = c.take(1, Some(3)) {
+            sent_to_learner.push(m.clone());
+            c.deliver(1, to, m);
+        }
+        c.deliver_all();
+    }
+    assert_eq!(c.node(3).last_index(), c.node(1).last_index());
+    let batches: Vec<_> = sent_to_learner
+        .iter()
+        .filter_map(|m| match m {
+            Message::AppendEntries(ae) if !ae.entries.is_empty() => Some(ae),
+            _ => None,
+        })
+        .collect();
+    assert!(batches.len() > 2);
+    for ae in batches {
+        assert!(ae.entries.len() <= 2, "cap exceeded: {}", ae.entries.len());
+        assert!(
+            ae.entries.iter().all(|e| e.term == ae.entries[0].term),
+            "mixed terms in one AppendEntries"
+        );
+    }
+}
+
+#[test]
+fn a_large_append_goes_out_before_the_next_heartbeat() {
+    let mut c = Cluster::started(3);
+    c.propose(0, b"small");
+    assert!(
+        c.take(0, None).is_none(),
+        "small appends wait for the heartbeat"
+    );
+    c.propose(0, &vec![0u8; 20_000]);
+    let (_, m) = c.take(0, None).expect("sent at once");
+    assert!(matches!(m, Message::AppendEntries(ae) if ae.entries.len() == 2));
+}
+
+#[test]
+fn pipelining_is_optimistic_and_a_nack_rolls_the_window_back() {
+    let mut c = Cluster::started(3);
+    c.propose(0, b"a");
+    c.sign(0);
+    c.tick(0, 10);
+    let last = c.node(0).last_index();
+    let peer = &c.node(0).peers()[&NodeId(1)];
+    assert_eq!(peer.sent_index, last, "sent moves forward when sending");
+    assert!(peer.match_index < last);
+
+    // The AppendEntries to 1 is lost; the next heartbeat is empty and 1 NACKs it.
+    c.take(0, Some(1));
+    c.deliver_all();
+    c.tick(0, 10);
+    c.deliver_one(0, 1);
+    c.deliver_one(1, 0);
+    assert!(c.node(0).peers()[&NodeId(1)].sent_index < last);
+    c.settle();
+    assert_eq!(c.node(1).last_index(), last);
+    assert_eq!(c.node(0).peers()[&NodeId(1)].match_index, last);
 }

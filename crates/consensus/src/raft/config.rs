@@ -20,6 +20,9 @@ pub struct RaftConfig {
     pub pre_vote: bool,
     /// At most this many entries per AppendEntries message.
     pub max_entries_per_append: u64,
+    /// A leader that has appended this many payload bytes since AppendEntries last went out
+    /// sends them at once instead of waiting for the next heartbeat (CCF: 20,000).
+    pub eager_send_bytes: u64,
 }
 
 impl RaftConfig {
@@ -33,6 +36,7 @@ impl RaftConfig {
             jitter_seed: id.0,
             pre_vote: false,
             max_entries_per_append: 20,
+            eager_send_bytes: 20_000,
         }
     }
 }

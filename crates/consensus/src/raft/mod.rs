@@ -65,6 +65,8 @@ pub struct Raft {
     now_ms: u64,
     /// Time on the heartbeat (leader) or election (others) timer.
     timer_elapsed_ms: u64,
+    /// Payload bytes the leader appended since AppendEntries last went out.
+    unsent_bytes: u64,
     jitter: Jitter,
     out: Vec<Output<Message>>,
 }
@@ -92,6 +94,7 @@ impl Raft {
             new_follower: false,
             now_ms: 0,
             timer_elapsed_ms: 0,
+            unsent_bytes: 0,
             jitter,
             out: Vec::new(),
         }
@@ -282,6 +285,7 @@ impl Raft {
         let first_index = self.log.last_index() + 1;
         let mut persisted = Vec::with_capacity(proposals.len());
         for p in proposals {
+            self.unsent_bytes = self.unsent_bytes.saturating_add(p.payload.len() as u64);
             let entry = Entry {
                 term: self.term,
                 committable: p.committable,
@@ -299,6 +303,9 @@ impl Raft {
         }
         if self.configurations.others(self.id_()).is_empty() {
             self.update_commit();
+        }
+        if self.unsent_bytes >= self.config.eager_send_bytes {
+            self.broadcast_append_entries();
         }
         Ok(())
     }

@@ -7,6 +7,19 @@ use crate::ids::{Index, NodeId};
 use crate::message::{AppendEntries, AppendEntriesResponse, Message};
 
 impl Raft {
+    /// Sends every peer what it has not been sent yet (or a heartbeat).
+    pub(super) fn broadcast_append_entries(&mut self) {
+        self.unsent_bytes = 0;
+        let targets: Vec<_> = self
+            .peers
+            .iter()
+            .map(|(id, p)| (*id, p.sent_index + 1))
+            .collect();
+        for (to, start) in targets {
+            self.send_append_entries(to, start);
+        }
+    }
+
     /// Sends `start..=last_index` to `to` in messages of at most `max_entries_per_append`
     /// entries of one term each; an empty heartbeat when there is nothing new.
     pub(super) fn send_append_entries(&mut self, to: NodeId, mut start: Index) {

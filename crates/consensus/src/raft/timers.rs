@@ -24,14 +24,7 @@ impl Raft {
     fn leader_tick(&mut self, elapsed_ms: u64) {
         if self.timer_elapsed_ms >= self.config.heartbeat_timeout_ms {
             self.timer_elapsed_ms = 0;
-            let targets: Vec<_> = self
-                .peers
-                .iter()
-                .map(|(id, p)| (*id, p.sent_index + 1))
-                .collect();
-            for (to, start) in targets {
-                self.send_append_entries(to, start);
-            }
+            self.broadcast_append_entries();
         }
         for peer in self.peers.values_mut() {
             peer.since_last_ack_ms = peer.since_last_ack_ms.saturating_add(elapsed_ms);
