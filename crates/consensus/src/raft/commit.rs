@@ -11,7 +11,7 @@ impl Raft {
         if self.role != Role::Leader {
             return;
         }
-        let me = self.id_();
+        let me = self.me();
         let own = self.log.last_index().min(self.persisted_index);
         let mut agreed: Option<Index> = None;
         for c in self.configurations.iter() {
@@ -76,7 +76,7 @@ impl Raft {
     /// Committed cleanup entries: forget the listed peers; if we are listed, stop taking
     /// part (handing leadership on first).
     fn apply_committed_cleanups(&mut self, index: Index) {
-        let me = self.id_();
+        let me = self.me();
         let (due, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.retired_committed_entries)
             .into_iter()
             .partition(|(i, _)| *i <= index);

@@ -24,7 +24,7 @@ impl Raft {
             return;
         }
         self.leader = None;
-        self.voted_for = Some(self.id_());
+        self.voted_for = Some(self.me());
         self.reset_votes();
         self.term += 1;
         self.set_role(Role::Candidate);
@@ -37,7 +37,7 @@ impl Raft {
     /// that no configuration includes yet), so it cannot disrupt the cluster with higher
     /// terms. Retiring nodes still may, as in CCF.
     fn may_campaign(&self) -> bool {
-        let me = self.id_();
+        let me = self.me();
         !self.configurations.is_empty()
             && (self.retirement.is_some()
                 || self.configurations.iter().any(|c| c.members.contains(&me)))
@@ -45,7 +45,7 @@ impl Raft {
 
     /// Counts our own vote, then asks every other member of an active configuration.
     fn request_votes(&mut self, election_type: ElectionType) {
-        let me = self.id_();
+        let me = self.me();
         let request = RequestVote {
             term: self.term,
             last_committable_index: self.last_committable_index(),
@@ -78,11 +78,11 @@ impl Raft {
         if self.commit_index > 0 {
             self.rollback(self.last_committable_index());
         }
-        self.leader = Some(self.id_());
+        self.leader = Some(self.me());
         self.set_role(Role::Leader);
         self.timer_elapsed_ms = 0;
         self.reset_acks();
-        if self.configurations.others(self.id_()).is_empty() {
+        if self.configurations.others(self.me()).is_empty() {
             self.update_commit();
         }
         let last = self.log.last_index();

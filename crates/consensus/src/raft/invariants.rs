@@ -68,7 +68,7 @@ pub(super) fn check(raft: &Raft) -> Result<(), ConsensusError> {
     }
     // Leaders lead themselves; RetiredCommittedInv: such a node never leads.
     if raft.role == Role::Leader {
-        if raft.leader != Some(raft.id_()) {
+        if raft.leader != Some(raft.me()) {
             return violated("LeaderInv", "a leader must follow itself".into());
         }
         if raft.retirement_phase() == Some(RetirementPhase::RetiredCommitted) {

@@ -149,7 +149,7 @@ impl Raft {
         self.log.entries()
     }
 
-    fn id_(&self) -> NodeId {
+    fn me(&self) -> NodeId {
         self.config.id
     }
 
@@ -195,7 +195,7 @@ impl Raft {
     /// A configuration took effect at `index`: detect our own removal, learn new peers,
     /// and (as leader) start replicating to them at once.
     fn add_configuration(&mut self, index: Index, members: BTreeSet<NodeId>) {
-        let me = self.id_();
+        let me = self.me();
         let was_member = self
             .configurations
             .latest()
@@ -267,7 +267,7 @@ impl Raft {
         }
         self.term = FIRST_TERM;
         self.become_leader();
-        let members = BTreeSet::from([self.id_()]);
+        let members = BTreeSet::from([self.me()]);
         self.propose(vec![Proposal {
             committable: false,
             kind: EntryKind::Reconfiguration(members),
@@ -301,7 +301,7 @@ impl Raft {
                 entries: persisted,
             });
         }
-        if self.configurations.others(self.id_()).is_empty() {
+        if self.configurations.others(self.me()).is_empty() {
             self.update_commit();
         }
         if self.unsent_bytes >= self.config.eager_send_bytes {
@@ -314,7 +314,7 @@ impl Raft {
         if self.role != Role::Leader {
             return Err(ConsensusError::NotLeader);
         }
-        if node == self.id_() || self.peers.contains_key(&node) {
+        if node == self.me() || self.peers.contains_key(&node) {
             return Ok(());
         }
         let sent_index = self.log.last_index();

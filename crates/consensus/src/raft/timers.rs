@@ -37,7 +37,7 @@ impl Raft {
     /// CheckQuorum: has a majority of every active configuration answered within an
     /// election timeout? The leader counts itself; a member it has no record of counts too.
     fn every_configuration_is_live(&self) -> bool {
-        let me = self.id_();
+        let me = self.me();
         self.configurations.iter().all(|c| {
             let live =
                 c.members

@@ -45,7 +45,7 @@ pub(super) fn details(cluster: &Cluster, raft: &Raft) -> BTreeMap<&'static str, 
             let nodes: Vec<String> = c
                 .members
                 .iter()
-                .map(|m| format!("\"{}\":{{\"address\":\":\"}}", cluster.name_of(*m)))
+                .map(|m| format!("\"{}\":{{\"address\":\"\"}}", cluster.name_of(*m)))
                 .collect();
             format!(
                 "{{\"idx\":{},\"nodes\":{{{}}},\"rid\":{}}}",

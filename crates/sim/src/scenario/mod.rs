@@ -2,6 +2,15 @@
 //! semantics (see `shared/raft-scenarios/README.md`): one command per line, a commit-safety
 //! check after every state-changing command, an implicit final `loop_until_sync`, and the
 //! first failure ending the run.
+//!
+//! Where we differ from CCF's driver, on purpose:
+//! - election-timer jitter is a fixed 0 ms (CCF draws 0..=50 ms from an unseeded generator;
+//!   every verdict is the same for any fixed value in that range), and `shuffle_one` /
+//!   `shuffle_all` use a fixed seed, so every run is reproducible;
+//! - entries attached to an AppendEntries at delivery keep their own terms (CCF stamps them
+//!   with the message's `term_of_idx`; the two differ only if the sender rolled back and
+//!   re-appended between sending and delivery);
+//! - the transcript holds only the driver's `<RaftDriver>` lines, not the engine's debug log.
 
 mod checks;
 mod cluster;
