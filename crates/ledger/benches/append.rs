@@ -22,30 +22,56 @@ fn template() -> Vec<u8> {
     bytes
 }
 
-fn ledger_and_merkle(c: &mut Criterion) {
-    let mut group = c.benchmark_group("ledger");
-    group.throughput(Throughput::Elements(1));
-    group.bench_function("append_100B_entry_with_merkle_leaf", |b| {
-        b.iter_custom(|iterations| {
-            let dir = tempfile::tempdir().unwrap();
-            let mut writer = LedgerWriter::open(dir.path(), WriterConfig::default()).unwrap();
-            let mut tree = MerkleTree::new();
-            tree.append(ZERO_LEAF);
-            let mut entry = template();
-            let evidence = sha256(b"ce:2.1:00");
-            let claims = [0u8; 32];
-            let start = Instant::now();
-            for seqno in 1..=iterations {
-                entry[IV_SEQNO_OFFSET..IV_SEQNO_OFFSET + 8].copy_from_slice(&seqno.to_le_bytes());
-                writer
-                    .append(seqno, &entry, seqno % SIGNATURE_EVERY == 0)
-                    .unwrap();
+/// What each ledger benchmark does per entry besides the chunk-file append.
+#[derive(Clone, Copy)]
+enum PerEntry {
+    Nothing,
+    /// Append a leaf the caller already computed (the Merkle insert alone).
+    MerkleInsert,
+    /// Compute the leaf (SHA-256 of the entry, then of the three digests) and insert it.
+    LeafAndMerkleInsert,
+}
+
+/// Appends `iterations` entries to a fresh ledger, returning the time taken.
+fn run(iterations: u64, per_entry: PerEntry) -> Duration {
+    let dir = tempfile::tempdir().unwrap();
+    let mut writer = LedgerWriter::open(dir.path(), WriterConfig::default()).unwrap();
+    let mut tree = MerkleTree::new();
+    tree.append(ZERO_LEAF);
+    let mut entry = template();
+    let evidence = sha256(b"ce:2.1:00");
+    let claims = [0u8; 32];
+    let start = Instant::now();
+    for seqno in 1..=iterations {
+        entry[IV_SEQNO_OFFSET..IV_SEQNO_OFFSET + 8].copy_from_slice(&seqno.to_le_bytes());
+        writer
+            .append(seqno, &entry, seqno % SIGNATURE_EVERY == 0)
+            .unwrap();
+        match per_entry {
+            PerEntry::Nothing => {}
+            PerEntry::MerkleInsert => tree.append(evidence),
+            PerEntry::LeafAndMerkleInsert => {
                 tree.append(leaf_for_entry(&sha256(&entry), &evidence, &claims));
             }
-            writer.sync().unwrap();
-            start.elapsed()
-        });
-    });
+        }
+    }
+    writer.sync().unwrap();
+    start.elapsed()
+}
+
+fn ledger(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ledger");
+    group.throughput(Throughput::Elements(1));
+    for (name, per_entry) in [
+        ("append_100B", PerEntry::Nothing),
+        ("append_100B_and_merkle_insert", PerEntry::MerkleInsert),
+        (
+            "append_100B_leaf_hash_and_merkle_insert",
+            PerEntry::LeafAndMerkleInsert,
+        ),
+    ] {
+        group.bench_function(name, |b| b.iter_custom(|n| run(n, per_entry)));
+    }
     group.finish();
 }
 
@@ -70,12 +96,16 @@ fn merkle_only(c: &mut Criterion) {
         (0..1_000_000u64).for_each(|i| tree.append(sha256(&i.to_le_bytes())));
         b.iter(|| tree.root().unwrap());
     });
+    group.bench_function("sha256_of_64B_baseline", |b| {
+        let pair = [7u8; 64];
+        b.iter(|| sha256(std::hint::black_box(&pair)));
+    });
     group.finish();
 }
 
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3));
-    targets = ledger_and_merkle, merkle_only
+    targets = ledger, merkle_only
 }
 criterion_main!(benches);
