@@ -108,6 +108,7 @@ impl Raft {
     pub(super) fn become_aware_of_new_term(&mut self, term: Term) {
         self.term = term;
         self.voted_for = None;
+        self.pending_ack = None;
         self.reset_votes();
         self.become_follower();
         self.new_follower = true;

@@ -216,18 +216,24 @@ impl Raft {
             return;
         }
         for node in new_peers {
-            let sent_index = self.log.last_index();
-            self.peers.insert(
-                node,
-                Peer {
-                    sent_index,
-                    match_index: 0,
-                    since_last_ack_ms: 0,
-                },
-            );
-            if self.role == Role::Leader {
-                self.send_append_entries(node, sent_index + 1);
-            }
+            self.track_peer(node);
+        }
+    }
+
+    /// Starts tracking a new peer; a leader sends it an empty AppendEntries at once, so its
+    /// NACK tells the leader where to start.
+    fn track_peer(&mut self, node: NodeId) {
+        let sent_index = self.log.last_index();
+        self.peers.insert(
+            node,
+            Peer {
+                sent_index,
+                match_index: 0,
+                since_last_ack_ms: 0,
+            },
+        );
+        if self.role == Role::Leader {
+            self.send_append_entries(node, sent_index + 1);
         }
     }
 
@@ -247,6 +253,10 @@ impl Raft {
         }
         self.log.truncate(index);
         self.persisted_index = self.persisted_index.min(index);
+        // An acknowledgement still waiting for entries that are now gone must not be sent.
+        if self.pending_ack.is_some_and(|(_, i)| i > index) {
+            self.pending_ack = None;
+        }
         self.out.push(Output::Truncate { index });
         self.retired_committed_entries.retain(|(i, _)| *i <= index);
         if let Some(r) = &mut self.retirement {
@@ -314,19 +324,9 @@ impl Raft {
         if self.role != Role::Leader {
             return Err(ConsensusError::NotLeader);
         }
-        if node == self.me() || self.peers.contains_key(&node) {
-            return Ok(());
+        if node != self.me() && !self.peers.contains_key(&node) {
+            self.track_peer(node);
         }
-        let sent_index = self.log.last_index();
-        self.peers.insert(
-            node,
-            Peer {
-                sent_index,
-                match_index: 0,
-                since_last_ack_ms: 0,
-            },
-        );
-        self.send_append_entries(node, sent_index + 1);
         Ok(())
     }
 
