@@ -50,3 +50,23 @@ fn a_leader_counts_itself_only_for_persisted_entries() {
     c.persist(0);
     assert_eq!(c.node(0).commit_index(), base + 2);
 }
+
+#[test]
+fn an_acknowledgement_pending_at_a_term_change_is_never_sent() {
+    let mut c = Cluster::started(3);
+    c.auto_persist = false;
+    c.propose(0, b"a");
+    c.sign(0);
+    c.tick(0, 10);
+    c.deliver_one(0, 1);
+    // Node 2 starts an election; 1 moves to term 3 before its write completes.
+    c.isolate(0);
+    c.tick(2, 100);
+    c.deliver_one(2, 1);
+    c.drop_outbox(1);
+    c.persist(1);
+    assert!(
+        c.take(1, Some(0)).is_none(),
+        "an ACK for the old term's AppendEntries must not go out"
+    );
+}
