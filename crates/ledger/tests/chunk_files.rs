@@ -339,10 +339,10 @@ fn corrupt_complete_chunks_are_named() {
     let mut moved = good.clone();
     moved[412..416].copy_from_slice(&109u32.to_le_bytes());
     check(&moved, 412);
-    // A flipped size byte inside an entry: the next entry then starts mid-entry.
+    // A flipped size byte inside an entry: blamed on that entry, not the next.
     let mut size = good.clone();
     size[110] ^= 0x01;
-    check(&size, 209);
+    check(&size, 108);
     // An entry whose IV names another seqno.
     let mut iv = good.clone();
     iv[108 + 24] ^= 0x01;

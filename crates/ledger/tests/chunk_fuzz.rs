@@ -39,10 +39,11 @@ fn valid_chunks() -> (Vec<u8>, Vec<u8>) {
 }
 
 fn name() -> impl Strategy<Value = ChunkName> {
-    (1u64..10, proptest::option::of(0u64..10), any::<bool>()).prop_map(|(start, len, committed)| {
+    let start = prop_oneof![1u64..10, (u64::MAX - 3)..=u64::MAX];
+    (start, proptest::option::of(0u64..10), any::<bool>()).prop_map(|(start, len, committed)| {
         ChunkName {
             start,
-            end: len.map(|n| start + n),
+            end: len.map(|n| start.saturating_add(n)),
             committed: committed && len.is_some(),
         }
     })

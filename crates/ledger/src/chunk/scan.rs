@@ -95,7 +95,7 @@ pub fn scan_chunk(path: &Path, name: &ChunkName, bytes: &[u8]) -> Result<ChunkSc
                 "complete chunk has no positions table (offset 0)".into(),
             ));
         }
-        let walk = walk_entries(path, name.start, bytes, file_bytes, true)?;
+        let walk = walk_entries(path, name.start, bytes, Region::InProgress { file_bytes })?;
         return Ok(ChunkScan {
             offsets: walk.offsets,
             entries_end: walk.end,
@@ -136,29 +136,23 @@ pub fn scan_chunk(path: &Path, name: &ChunkName, bytes: &[u8]) -> Result<ChunkSc
             "complete chunk holds no entries".into(),
         ));
     }
-    let walk = walk_entries(path, name.start, bytes, table_offset, false)?;
-    for (i, (position, actual)) in table.chunks_exact(4).zip(&walk.offsets).enumerate() {
-        let mut raw = [0u8; 4];
-        raw.copy_from_slice(position);
-        let position = u64::from(u32::from_le_bytes(raw));
-        if position != *actual {
-            return Err(corrupt(
-                table_offset + POSITION_BYTES * i as u64,
-                Some(name.start + i as u64),
-                format!("positions table says the entry is at {position}, it is at {actual}"),
-            ));
-        }
-    }
-    if walk.offsets.len() as u64 != count {
-        return Err(corrupt(
+    let positions: Vec<u64> = table
+        .chunks_exact(POSITION_BYTES as usize)
+        .map(|raw| {
+            let mut position = [0u8; 4];
+            position.copy_from_slice(raw);
+            u64::from(u32::from_le_bytes(position))
+        })
+        .collect();
+    let walk = walk_entries(
+        path,
+        name.start,
+        bytes,
+        Region::Complete {
             table_offset,
-            None,
-            format!(
-                "positions table has {count} entries but {} entries precede it",
-                walk.offsets.len()
-            ),
-        ));
-    }
+            positions: &positions,
+        },
+    )?;
     Ok(ChunkScan {
         offsets: walk.offsets,
         entries_end: walk.end,
@@ -167,21 +161,38 @@ pub fn scan_chunk(path: &Path, name: &ChunkName, bytes: &[u8]) -> Result<ChunkSc
     })
 }
 
+/// Where the entries of a chunk lie.
+enum Region<'a> {
+    /// Up to the end of the file; the tail may be torn.
+    InProgress { file_bytes: u64 },
+    /// Up to the table, each entry where the table says and ending where the next begins.
+    Complete {
+        table_offset: u64,
+        positions: &'a [u64],
+    },
+}
+
 struct Walk {
     offsets: Vec<u64>,
     end: u64,
     torn: Option<TornTail>,
 }
 
-/// Walks entry headers from byte 8 to `region_end`. With `tolerate_torn`, a cut-short tail ends
-/// the walk instead of failing it.
+/// Walks entry headers from byte 8 through `region`. In progress, a cut-short tail ends the walk
+/// instead of failing it.
 fn walk_entries(
     path: &Path,
     start_seqno: u64,
     bytes: &[u8],
-    region_end: u64,
-    tolerate_torn: bool,
+    region: Region<'_>,
 ) -> Result<Walk, LedgerError> {
+    let (region_end, positions) = match region {
+        Region::InProgress { file_bytes } => (file_bytes, None),
+        Region::Complete {
+            table_offset,
+            positions,
+        } => (table_offset, Some((table_offset, positions))),
+    };
     let mut offsets = Vec::new();
     let mut position = CHUNK_HEADER_BYTES;
     let mut seqno = start_seqno;
@@ -195,6 +206,9 @@ fn walk_entries(
             seqno: Some(seqno),
             reason,
         };
+        if let Some(table) = positions {
+            check_against_table(path, bytes, table, offsets.len(), position, seqno)?;
+        }
         // Ok(size of a whole entry) or Err(why the tail is cut short).
         let step = match EntryHeader::parse(rest) {
             _ if rest.len() < ENTRY_HEADER_SIZE_BYTES => Err(format!(
@@ -220,7 +234,7 @@ fn walk_entries(
         };
         let entry_bytes = match step {
             Ok(entry_bytes) => entry_bytes,
-            Err(reason) if tolerate_torn => {
+            Err(reason) if positions.is_none() => {
                 return Ok(Walk {
                     offsets,
                     end: position,
@@ -240,9 +254,99 @@ fn walk_entries(
         position += entry_bytes;
         seqno = next_seqno;
     }
+    if let Some((table_offset, positions)) = positions
+        && offsets.len() < positions.len()
+    {
+        return Err(LedgerError::Corrupt {
+            path: path.to_owned(),
+            offset: table_offset + POSITION_BYTES * offsets.len() as u64,
+            seqno: Some(seqno),
+            reason: format!(
+                "positions table lists {} entries but only {} precede it",
+                positions.len(),
+                offsets.len()
+            ),
+        });
+    }
     Ok(Walk {
         offsets,
         end: position,
         torn: None,
     })
+}
+
+/// In a complete chunk, entry `index` (at `position`, seqno `seqno`) must start where the table
+/// says and its header must end it where the next entry, or the table, begins. When the two
+/// disagree, the side that is wrong is blamed: the table if no entry for the next seqno sits
+/// where it points, else the header.
+fn check_against_table(
+    path: &Path,
+    bytes: &[u8],
+    (table_offset, positions): (u64, &[u64]),
+    index: usize,
+    position: u64,
+    seqno: u64,
+) -> Result<(), LedgerError> {
+    let corrupt = |offset: u64, seqno: u64, reason: String| LedgerError::Corrupt {
+        path: path.to_owned(),
+        offset,
+        seqno: Some(seqno),
+        reason,
+    };
+    let table_entry = |i: usize| table_offset + POSITION_BYTES * i as u64;
+    let Some(&listed) = positions.get(index) else {
+        return Err(corrupt(
+            position,
+            seqno,
+            format!(
+                "entry beyond the {} the positions table lists",
+                positions.len()
+            ),
+        ));
+    };
+    if listed != position {
+        return Err(corrupt(
+            table_entry(index),
+            seqno,
+            format!("positions table says the entry is at {listed}, it is at {position}"),
+        ));
+    }
+    let Some(header) = bytes
+        .get(position as usize..)
+        .and_then(|rest| EntryHeader::parse(rest).ok())
+    else {
+        return Ok(());
+    };
+    let end = position + header.entry_size_bytes();
+    let next = positions.get(index + 1).copied();
+    if end == next.unwrap_or(table_offset) {
+        return Ok(());
+    }
+    match next {
+        Some(next) if !is_entry_at(bytes, next, seqno.saturating_add(1)) => Err(corrupt(
+            table_entry(index + 1),
+            seqno.saturating_add(1),
+            format!("positions table puts the entry at {next}, but entry {seqno} ends at {end}"),
+        )),
+        _ => Err(corrupt(
+            position,
+            seqno,
+            format!(
+                "header size ends the entry at {end} but the next entry or the positions table \
+                 starts at {}",
+                next.unwrap_or(table_offset)
+            ),
+        )),
+    }
+}
+
+/// Whether a whole, well-framed entry for `seqno` starts at `position`.
+fn is_entry_at(bytes: &[u8], position: u64, seqno: u64) -> bool {
+    bytes
+        .get(position as usize..)
+        .and_then(|rest| {
+            let header = EntryHeader::parse(rest).ok()?;
+            rest.get(..header.entry_size_bytes() as usize)
+        })
+        .is_some_and(|entry| check_entry(entry, seqno).is_ok())
 }
