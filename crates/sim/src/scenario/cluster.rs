@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use quorate_consensus::message::AppendEntries;
-use quorate_consensus::raft::FIRST_TERM;
 use quorate_consensus::{ConsensusEngine, Input, Message, NodeId, Output, Raft, RaftConfig, Role};
 
 use super::render;
@@ -85,9 +84,7 @@ impl Cluster {
             return Err("Start node already exists".into());
         }
         self.add_node(name)?;
-        self.print(format!(
-            "Note over n[{name}]: Node {name} created in term {FIRST_TERM}"
-        ));
+        self.print(format!("Note over n[{name}]: Node {name} created"));
         self.step(name, Input::Bootstrap)
     }
 
