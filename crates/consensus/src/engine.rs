@@ -23,7 +23,8 @@ pub enum Input<M> {
     Propose(Vec<Proposal>),
     /// Append a signature transaction, built by the node layer, at the leader.
     EmitSignature { payload: Bytes },
-    /// The node's storage has durably written every entry up to `index`.
+    /// The node's storage has durably written every entry up to `index`. The node performs
+    /// `Persist` and `Truncate` outputs in order and acknowledges only entries it still holds.
     Persisted { index: Index },
     /// At the leader: start replicating to a joining node that no configuration includes
     /// yet. It catches up without counting towards commit or elections; the node layer adds
