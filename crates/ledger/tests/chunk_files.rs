@@ -430,3 +430,31 @@ fn read_range_spans_chunks_and_reports_missing_seqnos() {
     ));
     assert_eq!(reader.last_seqno().unwrap(), Some(10));
 }
+
+#[test]
+fn an_empty_in_progress_chunk_fixes_the_next_seqno() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("ledger_5"), [0u8; 3]).unwrap();
+    assert!(matches!(
+        LedgerWriter::open(dir.path(), WriterConfig::default()),
+        Err(LedgerError::TornTail {
+            offset: 0,
+            seqno: 5,
+            ..
+        })
+    ));
+    let config = WriterConfig {
+        truncate_torn_tail: true,
+        ..WriterConfig::default()
+    };
+    let mut writer = LedgerWriter::open(dir.path(), config).unwrap();
+    assert_eq!(writer.last_seqno(), Some(4));
+    assert!(writer.append(1, &entry(1, 100, 0), false).is_err());
+    writer.append(5, &entry(5, 100, 0), false).unwrap();
+    writer.sync().unwrap();
+    assert_eq!(names(dir.path()), ["ledger_5"]);
+    assert_eq!(
+        fs::metadata(dir.path().join("ledger_5")).unwrap().len(),
+        108
+    );
+}

@@ -364,9 +364,8 @@ impl LedgerWriter {
         if let Some(torn) = &scan.torn {
             return Err(torn.to_error(&chunk.path));
         }
-        if let Some(last) = loaded.last_seqno() {
-            self.last_seqno = Some(last);
-        }
+        // An empty chunk still fixes where the ledger continues: its name says so.
+        self.last_seqno = Some(loaded.last_seqno().unwrap_or(chunk.name.start - 1));
         if scan.table_offset != 0 {
             // Completed, but the crash came before the rename: finish it.
             let end = loaded.last_seqno().unwrap_or(chunk.name.start);
