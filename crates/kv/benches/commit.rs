@@ -85,6 +85,9 @@ fn commit(c: &mut Criterion) {
             .unwrap()
         })
     });
+    group.bench_function("commit_evidence", |b| {
+        b.iter(|| secret.commit_evidence(black_box(TxId::new(2, 12345))))
+    });
     group.finish();
 }
 
