@@ -7,7 +7,7 @@ use std::hint::black_box;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use quorate_kv::{CommitOutcome, LedgerSecret, Store, TxId, WriteSet, encode_entry};
+use quorate_kv::{CommitOutcome, LedgerSecret, Store, TxId, WriteSet, decode_entry, encode_entry};
 
 const KEY_COUNT: usize = 100_000;
 const MAP: &str = "records";
@@ -84,6 +84,10 @@ fn commit(c: &mut Criterion) {
             )
             .unwrap()
         })
+    });
+    let encoded = encode_entry(TxId::new(2, 12345), &small, &[0; 32], 0, &secret).unwrap();
+    group.bench_function("decode_entry_small_write_set", |b| {
+        b.iter(|| decode_entry(black_box(&encoded.bytes), Some(&secret)).unwrap())
     });
     group.bench_function("commit_evidence", |b| {
         b.iter(|| secret.commit_evidence(black_box(TxId::new(2, 12345))))

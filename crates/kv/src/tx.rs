@@ -266,8 +266,14 @@ impl Tx {
         found.map(|(_, v)| v)
     }
 
+    /// The map's name as already shared by the snapshot or this transaction's writes, so a
+    /// name is allocated at most once per new map.
     fn shared_name(&self, map: &str) -> MapName {
-        match self.snapshot.map_name(map) {
+        match self
+            .snapshot
+            .map_name(map)
+            .or_else(|| self.writes.map_name(map))
+        {
             Some(name) => Arc::clone(name),
             None => Arc::from(map),
         }

@@ -126,6 +126,11 @@ impl WriteSet {
         self.maps.insert(name, writes)
     }
 
+    /// The shared name of `map`, if present.
+    pub(crate) fn map_name(&self, map: &str) -> Option<&MapName> {
+        self.maps.get_key_value(map).map(|(name, _)| name)
+    }
+
     /// The changes to `map`, if any.
     pub fn map(&self, map: &str) -> Option<&MapWrites> {
         self.maps.get(map)
