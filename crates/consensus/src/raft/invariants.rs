@@ -75,6 +75,31 @@ pub(super) fn check(raft: &Raft) -> Result<(), ConsensusError> {
             return violated("RetiredCommittedInv", "retired-committed leader".into());
         }
     }
+    // A candidate has voted for itself in its term.
+    if raft.role == Role::Candidate && raft.voted_for != Some(raft.me()) {
+        return violated(
+            "CandidateVoteInv",
+            "a candidate must vote for itself".into(),
+        );
+    }
+    // MembershipStateConsistentInv: retirement phases follow the indices they hang on.
+    if let Some(r) = raft.retirement {
+        let consistent = match r.phase {
+            RetirementPhase::Ordered => r.signed_at.is_none() && r.ordered_at <= last,
+            RetirementPhase::Signed => r
+                .signed_at
+                .is_some_and(|s| s >= r.ordered_at && s <= last && s > commit),
+            RetirementPhase::Completed | RetirementPhase::RetiredCommitted => r
+                .signed_at
+                .is_some_and(|s| s >= r.ordered_at && s <= commit),
+        };
+        if !consistent {
+            return violated(
+                "MembershipStateConsistentInv",
+                format!("retirement {r:?} with commit {commit}, last index {last}"),
+            );
+        }
+    }
     // MatchIndex never exceeds what the leader holds.
     if raft.role == Role::Leader
         && let Some((node, peer)) = raft.peers.iter().find(|(_, p)| p.match_index > last)
