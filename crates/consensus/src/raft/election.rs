@@ -162,8 +162,13 @@ impl Raft {
             return;
         }
         if r.term > self.term {
-            // Even a pre-vote reveals a term with a candidate in it.
+            // Even a pre-vote reveals a term with a candidate in it. Learning a term from a
+            // vote request is not hearing from a leader, so the election timer keeps running:
+            // otherwise a candidate with a stale log, bumping the term at every timeout,
+            // keeps every up-to-date node from ever standing (a liveness fix over CCF).
+            let elapsed_ms = self.timer_elapsed_ms;
             self.become_aware_of_new_term(r.term);
+            self.timer_elapsed_ms = elapsed_ms;
         }
         let regular = r.election_type == ElectionType::RegularVote;
         let mut grant = true;

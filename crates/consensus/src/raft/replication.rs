@@ -86,7 +86,15 @@ impl Raft {
         if !r.success {
             // A NACK only moves the send window back; it never counts towards commit (bug 3).
             let estimate = self.log.highest_possible_match(r.term, r.last_index);
+            let term = self.term;
             if let Some(peer) = self.peers.get_mut(&from) {
+                if r.term == term && r.last_index < peer.match_index {
+                    // The follower no longer holds entries it acknowledged in this term (it
+                    // dropped its unsigned suffix leaving a pre-vote): believe it, or we
+                    // would resend from past its end forever (a liveness fix over CCF).
+                    // Lowering a match index never advances commit.
+                    peer.match_index = r.last_index;
+                }
                 peer.sent_index = estimate.min(peer.sent_index).max(peer.match_index);
             }
             return;
