@@ -112,6 +112,10 @@ fn flags_force_chunk_boundaries() {
 fn appends_are_checked() {
     let dir = tempfile::tempdir().unwrap();
     let mut writer = LedgerWriter::open(dir.path(), WriterConfig::default()).unwrap();
+    assert!(
+        writer.append(0, &entry(0, 100, 0), false).is_err(),
+        "seqno 0"
+    );
     writer.append(5, &entry(5, 100, 0), false).unwrap();
     assert!(writer.append(7, &entry(7, 100, 0), false).is_err(), "gap");
     assert!(
@@ -457,4 +461,27 @@ fn an_empty_in_progress_chunk_fixes_the_next_seqno() {
         fs::metadata(dir.path().join("ledger_5")).unwrap().len(),
         108
     );
+}
+
+#[test]
+fn interrupted_reopen_for_truncation_is_repaired() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let mut writer = LedgerWriter::open(dir.path(), small_chunks()).unwrap();
+        append_range(&mut writer, 1, 8, 4);
+        writer.sync().unwrap();
+    }
+    // The state between dropping the table and zeroing the header of ledger_5-8.
+    let bytes = fs::read(dir.path().join("ledger_5-8")).unwrap();
+    fs::remove_file(dir.path().join("ledger_5-8")).unwrap();
+    fs::write(dir.path().join("ledger_5"), &bytes[..408]).unwrap();
+    assert_eq!(all_seqnos(dir.path()), (1..=8).collect::<Vec<_>>());
+
+    let mut writer = LedgerWriter::open(dir.path(), small_chunks()).unwrap();
+    assert_eq!(writer.last_seqno(), Some(8));
+    writer.truncate(6).unwrap();
+    append_range(&mut writer, 7, 9, 4);
+    writer.sync().unwrap();
+    assert_eq!(names(dir.path()), ["ledger_1-4", "ledger_5-8", "ledger_9"]);
+    assert_eq!(all_seqnos(dir.path()), (1..=9).collect::<Vec<_>>());
 }

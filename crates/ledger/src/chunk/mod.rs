@@ -25,8 +25,10 @@
 //!   [`TornTail`]. Readers report it ([`LedgerError::TornTail`](crate::LedgerError::TornTail));
 //!   [`recover_torn_tail`] (or [`WriterConfig::truncate_torn_tail`]) truncates it, which loses
 //!   nothing acknowledged since acknowledgement follows [`LedgerWriter::sync`].
-//! - A chunk whose table was written but which a crash left with its in-progress name is
-//!   renamed complete when the writer reopens the directory.
+//! - Every multi-step change is ordered so a crash leaves a state the writer finishes on reopen:
+//!   a chunk whose table was written but which kept its in-progress name is renamed complete; an
+//!   in-progress chunk whose header still points at a table that a truncation already removed
+//!   (header offset = file size) is read as in progress and its header zeroed.
 //! - `.ignored` and `.recovery` files are skipped.
 
 mod entry_frame;

@@ -172,6 +172,11 @@ impl LoadedChunk {
             })
     }
 
+    /// Size of the file as read.
+    pub fn file_bytes(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+
     /// Number of whole entries.
     pub fn len(&self) -> usize {
         self.scan.offsets.len()

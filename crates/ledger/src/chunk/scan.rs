@@ -95,7 +95,15 @@ pub fn scan_chunk(path: &Path, name: &ChunkName, bytes: &[u8]) -> Result<ChunkSc
                 "complete chunk has no positions table (offset 0)".into(),
             ));
         }
-        let walk = walk_entries(path, name.start, bytes, Region::InProgress { file_bytes })?;
+        let walk = walk_entries(
+            path,
+            name.start,
+            bytes,
+            Region::InProgress {
+                end: file_bytes,
+                tolerate_torn: true,
+            },
+        )?;
         return Ok(ChunkScan {
             offsets: walk.offsets,
             entries_end: walk.end,
@@ -128,6 +136,26 @@ pub fn scan_chunk(path: &Path, name: &ChunkName, bytes: &[u8]) -> Result<ChunkSc
                 format!("positions table has {count} entries but the name declares {declared}"),
             ));
         }
+    }
+    if count == 0 && name.end.is_none() {
+        // A truncation reopening this chunk dropped the table but was interrupted before it
+        // zeroed the header. The entries before the table offset were fsync'd when the chunk
+        // completed, so they must all be whole.
+        let walk = walk_entries(
+            path,
+            name.start,
+            bytes,
+            Region::InProgress {
+                end: table_offset,
+                tolerate_torn: false,
+            },
+        )?;
+        return Ok(ChunkScan {
+            offsets: walk.offsets,
+            entries_end: walk.end,
+            table_offset,
+            torn: None,
+        });
     }
     if count == 0 {
         return Err(corrupt(
@@ -163,8 +191,8 @@ pub fn scan_chunk(path: &Path, name: &ChunkName, bytes: &[u8]) -> Result<ChunkSc
 
 /// Where the entries of a chunk lie.
 enum Region<'a> {
-    /// Up to the end of the file; the tail may be torn.
-    InProgress { file_bytes: u64 },
+    /// Entries up to `end`; with `tolerate_torn`, a cut-short tail ends the walk.
+    InProgress { end: u64, tolerate_torn: bool },
     /// Up to the table, each entry where the table says and ending where the next begins.
     Complete {
         table_offset: u64,
@@ -178,20 +206,19 @@ struct Walk {
     torn: Option<TornTail>,
 }
 
-/// Walks entry headers from byte 8 through `region`. In progress, a cut-short tail ends the walk
-/// instead of failing it.
+/// Walks entry headers from byte 8 through `region`.
 fn walk_entries(
     path: &Path,
     start_seqno: u64,
     bytes: &[u8],
     region: Region<'_>,
 ) -> Result<Walk, LedgerError> {
-    let (region_end, positions) = match region {
-        Region::InProgress { file_bytes } => (file_bytes, None),
+    let (region_end, tolerate_torn, positions) = match region {
+        Region::InProgress { end, tolerate_torn } => (end, tolerate_torn, None),
         Region::Complete {
             table_offset,
             positions,
-        } => (table_offset, Some((table_offset, positions))),
+        } => (table_offset, false, Some((table_offset, positions))),
     };
     let mut offsets = Vec::new();
     let mut position = CHUNK_HEADER_BYTES;
@@ -234,7 +261,7 @@ fn walk_entries(
         };
         let entry_bytes = match step {
             Ok(entry_bytes) => entry_bytes,
-            Err(reason) if positions.is_none() => {
+            Err(reason) if tolerate_torn => {
                 return Ok(Walk {
                     offsets,
                     end: position,

@@ -51,6 +51,11 @@ impl Default for WriterConfig {
 }
 
 /// The single writer of a ledger directory.
+///
+/// After an I/O error the writer's view of its files may be stale: drop it and [`open`] the
+/// directory again, which re-reads the files and finishes or repairs what the failure left.
+///
+/// [`open`]: LedgerWriter::open
 #[derive(Debug)]
 pub struct LedgerWriter {
     dir: PathBuf,
@@ -133,6 +138,9 @@ impl LedgerWriter {
         entry: &[u8],
         is_signature: bool,
     ) -> Result<u64, LedgerError> {
+        if seqno == 0 {
+            return Err(LedgerError::Writer("seqnos start at 1".into()));
+        }
         if let Some(last) = self.last_seqno
             && Some(seqno) != last.checked_add(1)
         {
@@ -273,11 +281,17 @@ impl LedgerWriter {
                 .map_err(LedgerError::io("fsync", &open.path))?;
         }
         if self.dir_dirty {
-            File::open(&self.dir)
-                .and_then(|dir| dir.sync_all())
-                .map_err(LedgerError::io("fsync directory", &self.dir))?;
-            self.dir_dirty = false;
+            self.sync_dir()?;
         }
+        Ok(())
+    }
+
+    /// Makes renames, creations and removals in the directory durable.
+    fn sync_dir(&mut self) -> Result<(), LedgerError> {
+        File::open(&self.dir)
+            .and_then(|dir| dir.sync_all())
+            .map_err(LedgerError::io("fsync directory", &self.dir))?;
+        self.dir_dirty = false;
         Ok(())
     }
 
@@ -366,7 +380,8 @@ impl LedgerWriter {
         }
         // An empty chunk still fixes where the ledger continues: its name says so.
         self.last_seqno = Some(loaded.last_seqno().unwrap_or(chunk.name.start - 1));
-        if scan.table_offset != 0 {
+        let has_table = scan.table_offset != 0 && loaded.file_bytes() > scan.table_offset;
+        if has_table {
             // Completed, but the crash came before the rename: finish it.
             let end = loaded.last_seqno().unwrap_or(chunk.name.start);
             let completed = CompleteChunk {
@@ -384,6 +399,10 @@ impl LedgerWriter {
             .write(true)
             .open(&chunk.path)
             .map_err(LedgerError::io("open", &chunk.path))?;
+        if scan.table_offset != 0 {
+            // A reopen by `truncate` dropped the table but not yet the header's offset.
+            zero_header(&file, &chunk.path)?;
+        }
         self.open = Some(open_at_end(
             chunk.name.start,
             chunk.path.clone(),
@@ -395,6 +414,10 @@ impl LedgerWriter {
     }
 
     /// Turns the complete chunk at `path` back into the in-progress chunk (to truncate inside it).
+    ///
+    /// Each step is durable before the next, so a crash leaves a state that reopening repairs:
+    /// the in-progress name over the complete file (renamed back), then over the file without
+    /// its table (header zeroed), then the plain in-progress chunk.
     fn reopen_complete(&mut self, chunk: CompleteChunk, path: &Path) -> Result<(), LedgerError> {
         let file = ChunkFile {
             path: path.to_owned(),
@@ -403,31 +426,39 @@ impl LedgerWriter {
         };
         let loaded = LoadedChunk::read(&file)?;
         let positions = positions_of(&loaded)?;
+        let entries_end = loaded.scan().entries_end;
         let in_progress = self
             .dir
             .join(ChunkName::in_progress(chunk.start).file_name());
+        std::fs::rename(path, &in_progress).map_err(LedgerError::io("rename", path))?;
+        self.sync_dir()?;
         let handle = OpenOptions::new()
             .write(true)
-            .open(path)
-            .map_err(LedgerError::io("open", path))?;
+            .open(&in_progress)
+            .map_err(LedgerError::io("open", &in_progress))?;
         handle
-            .set_len(loaded.scan().entries_end)
-            .map_err(LedgerError::io("truncate", path))?;
+            .set_len(entries_end)
+            .map_err(LedgerError::io("truncate", &in_progress))?;
         handle
-            .write_all_at(&[0; CHUNK_HEADER_BYTES as usize], 0)
-            .map_err(LedgerError::io("write", path))?;
-        handle.sync_data().map_err(LedgerError::io("fsync", path))?;
-        std::fs::rename(path, &in_progress).map_err(LedgerError::io("rename", path))?;
-        self.dir_dirty = true;
+            .sync_data()
+            .map_err(LedgerError::io("fsync", &in_progress))?;
+        zero_header(&handle, &in_progress)?;
         self.open = Some(open_at_end(
             chunk.start,
             in_progress,
             handle,
             positions,
-            loaded.scan().entries_end,
+            entries_end,
         )?);
         Ok(())
     }
+}
+
+/// Marks the chunk in progress again (positions-table offset 0), durably.
+fn zero_header(file: &File, path: &Path) -> Result<(), LedgerError> {
+    file.write_all_at(&[0; CHUNK_HEADER_BYTES as usize], 0)
+        .map_err(LedgerError::io("write", path))?;
+    file.sync_data().map_err(LedgerError::io("fsync", path))
 }
 
 fn open_at_end(
