@@ -81,3 +81,30 @@ impl Configurations {
             .map_or(0, |c| c.index)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(ids: &[u64]) -> BTreeSet<NodeId> {
+        ids.iter().copied().map(NodeId).collect()
+    }
+
+    #[test]
+    fn commit_keeps_the_newest_committed_configuration_and_later_ones() {
+        let mut c = Configurations::default();
+        assert!(c.push(1, set(&[0])));
+        assert!(
+            !c.push(2, set(&[0])),
+            "an unchanged configuration is not added"
+        );
+        assert!(c.push(3, set(&[0, 1, 2])));
+        assert!(c.push(7, set(&[1, 2])));
+        c.commit(4);
+        assert_eq!(c.iter().map(|c| c.index).collect::<Vec<_>>(), [3, 7]);
+        assert_eq!(c.others(NodeId(0)), set(&[1, 2]));
+        assert_eq!(c.latest_including(NodeId(0)), 3);
+        c.rollback(5);
+        assert_eq!(c.iter().map(|c| c.index).collect::<Vec<_>>(), [3]);
+    }
+}

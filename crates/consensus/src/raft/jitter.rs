@@ -27,3 +27,19 @@ impl Jitter {
         z % (self.max_ms + 1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn draws_stay_in_range_and_depend_on_the_seed() {
+        let mut a = Jitter::new(1, 50);
+        let mut b = Jitter::new(2, 50);
+        let draws_a: Vec<u64> = (0..100).map(|_| a.next_ms()).collect();
+        let draws_b: Vec<u64> = (0..100).map(|_| b.next_ms()).collect();
+        assert!(draws_a.iter().all(|d| *d <= 50));
+        assert_ne!(draws_a, draws_b);
+        assert_eq!(Jitter::new(1, 0).next_ms(), 0);
+    }
+}

@@ -93,3 +93,55 @@ impl Log {
         &self.committable
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+
+    use super::*;
+    use crate::entry::EntryKind;
+
+    fn log_of(terms_and_signatures: &[(Term, bool)]) -> Log {
+        let mut log = Log::default();
+        for (term, committable) in terms_and_signatures {
+            log.push(Entry {
+                term: *term,
+                committable: *committable,
+                kind: EntryKind::Raw,
+                payload: Bytes::new(),
+            });
+        }
+        log
+    }
+
+    #[test]
+    fn terms_and_signatures_are_found_by_index() {
+        let log = log_of(&[(2, false), (2, true), (3, false), (3, true), (3, false)]);
+        assert_eq!(log.term_at(0), 0);
+        assert_eq!(log.term_at(3), 3);
+        assert_eq!(log.term_at(9), 0);
+        assert_eq!(log.committable_at_or_below(3), Some(2));
+        assert_eq!(log.committable_at_or_below(1), None);
+        assert_eq!(log.last_committable(), Some(4));
+        assert_eq!(log.end_of_term_run(1, 5), 2);
+        assert_eq!(log.end_of_term_run(3, 4), 4);
+    }
+
+    #[test]
+    fn the_best_possible_match_skips_later_terms() {
+        let log = log_of(&[(2, true), (2, false), (4, true), (4, false)]);
+        assert_eq!(log.highest_possible_match(3, 4), 2);
+        assert_eq!(log.highest_possible_match(4, 9), 4);
+        assert_eq!(log.highest_possible_match(1, 4), 0);
+    }
+
+    #[test]
+    fn truncation_drops_entries_and_their_signatures() {
+        let mut log = log_of(&[(2, true), (2, false), (2, true)]);
+        log.truncate(2);
+        assert_eq!(log.last_index(), 2);
+        assert_eq!(log.last_committable(), Some(1));
+        assert_eq!(log.slice(2, 9).len(), 1);
+        assert!(log.slice(3, 9).is_empty());
+    }
+}
