@@ -1,14 +1,16 @@
 //! `quorate dev raft-scenario FILE...`: replays CCF raft-scenario files against our Raft
 //! engine and reports the first failing line of each.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use quorate_sim::scenario;
 
 #[derive(clap::Args)]
 pub struct RaftScenarioArgs {
-    /// Scenario files, in CCF's raft-scenario command language.
+    /// Scenario files, in CCF's raft-scenario command language; a directory stands for every
+    /// file under it (as CCF's runner walks its scenario directories).
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Print the driver's transcript (a Mermaid sequence diagram) for every file.
@@ -18,7 +20,11 @@ pub struct RaftScenarioArgs {
 
 pub fn run(args: RaftScenarioArgs) -> anyhow::Result<ExitCode> {
     let (mut passed, mut failed) = (0usize, 0usize);
+    let mut files = Vec::new();
     for path in &args.files {
+        collect_files(path, &mut files)?;
+    }
+    for path in &files {
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(err) => {
@@ -61,4 +67,22 @@ pub fn run(args: RaftScenarioArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `path` itself, or every regular file under it, sorted, when it is a directory.
+fn collect_files(path: &Path, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    if !path.is_dir() {
+        files.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries = std::fs::read_dir(path)
+        .with_context(|| format!("reading directory {}", path.display()))?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("reading directory {}", path.display()))?;
+    entries.sort();
+    for entry in entries {
+        collect_files(&entry, files)?;
+    }
+    Ok(())
 }
