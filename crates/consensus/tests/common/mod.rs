@@ -14,7 +14,6 @@ pub struct Cluster {
     pub outbox: BTreeMap<NodeId, VecDeque<(NodeId, Message)>>,
     pub cut: BTreeSet<(NodeId, NodeId)>,
     pub now_ms: BTreeMap<NodeId, u64>,
-    pub messages_sent: u64,
     /// Every `Truncate` output: (node, index kept up to).
     pub truncations: Vec<(NodeId, u64)>,
     /// When false, `Persist` outputs wait for an explicit `persist` call.
@@ -43,7 +42,6 @@ impl Cluster {
             outbox: BTreeMap::new(),
             cut: BTreeSet::new(),
             now_ms: BTreeMap::new(),
-            messages_sent: 0,
             truncations: Vec::new(),
             auto_persist: true,
         };
@@ -53,11 +51,8 @@ impl Cluster {
         c.step(0, Input::Bootstrap);
         c.sign(0);
         if n > 1 {
-            let members = (0..n).map(NodeId).collect();
-            c.step(
-                0,
-                Input::Propose(vec![Proposal::reconfiguration(members, Vec::new())]),
-            );
+            let members: Vec<u64> = (0..n).collect();
+            c.reconfigure(0, &members);
             c.sign(0);
             c.settle();
         }
@@ -87,7 +82,6 @@ impl Cluster {
             for output in outputs {
                 match output {
                     Output::Send { to, message } => {
-                        self.messages_sent += 1;
                         self.outbox
                             .get_mut(&id)
                             .expect("outbox")
