@@ -126,7 +126,7 @@ impl Cluster {
             .nodes
             .get_mut(name)
             .ok_or_else(|| format!("unknown node {name}"))?;
-        node.now_ms += ms;
+        node.now_ms = node.now_ms.saturating_add(ms);
         let now_ms = node.now_ms;
         self.print(format!("n[{name}]->>n[{name}]: periodic for {ms} ms"));
         self.step(name, Input::Tick { now_ms })
