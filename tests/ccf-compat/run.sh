@@ -47,6 +47,10 @@ for cfg in "40 5 4096 7" "300 25 16384 11" "1000 100 65536 12345"; do
     "$BIN" ledger verify "$d" --service-cert "$d/service_cert.pem" --receipts "$d/receipts" \
     --ledger-secret "$(cat "$d/ledger_secret.hex")"
 done
+expect 0 "ledger_code.py on ours (nodes.info code ids)" "$VENV/bin/ledger_code.py" "$W/gen_40/ledger"
+expect 0 "ledger_viz.py on ours" "$VENV/bin/ledger_viz.py" "$W/gen_40/ledger"
+expect 0 "quorate ledger show on ours (with the secret)" \
+  "$BIN" ledger show "$W/gen_40" --ledger-secret "$(cat "$W/gen_40/ledger_secret.hex")"
 expect 0 "same seed gives byte-identical ledgers" bash -c \
   "'$BIN' ledger generate --out '$W/again' --txs 300 --sig-every 25 --chunk-size 16384 --seed 11 --receipts '$W/again/receipts' && diff -r '$W/gen_300' '$W/again'"
 

@@ -53,6 +53,23 @@ pub struct AuditedEntry<'a> {
     pub public: &'a WriteSet,
 }
 
+/// The public tables the audit reads; entries touching none of them need only their leaf.
+pub const AUDITED_TABLES: [&str; 6] = [
+    tables::SERVICE_INFO,
+    tables::NODES_INFO,
+    tables::NODES_ENDORSED_CERTIFICATES,
+    tables::SIGNATURES,
+    tables::COSE_SIGNATURES,
+    tables::TREE,
+];
+
+/// Whether `public` touches a table the audit reads.
+pub fn is_audited(public: &WriteSet) -> bool {
+    AUDITED_TABLES
+        .iter()
+        .any(|table| public.map(table).is_some())
+}
+
 /// Only the status of a `nodes.info` value matters to the audit.
 #[derive(Deserialize)]
 struct NodeInfoStatus {

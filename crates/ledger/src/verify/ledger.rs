@@ -10,12 +10,12 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use quorate_crypto::{Certificate, Sha256Digest, sha256, sha256_concat};
-use quorate_kv::{DecodedEntry, EntryType, LedgerSecret, TxId};
+use quorate_kv::{DecodedEntry, EntryType, LedgerSecret, TxId, WriteSet};
 
-use super::audit::{AuditedEntry, LedgerAudit};
-use super::prepare::prepare_chunk;
+use super::audit::{AuditedEntry, Fault, LedgerAudit};
+use super::prepare::{PreparedEntry, prepare_chunk};
 use super::receipts::verify_receipts_dir;
-use crate::chunk::{EntryRef, LedgerReader};
+use crate::chunk::{ChunkFile, EntryRef, LedgerReader};
 use crate::error::LedgerError;
 use crate::merkle::leaf_for_entry;
 
@@ -90,7 +90,95 @@ pub(super) fn corrupt(entry: &EntryRef<'_>, reason: String) -> LedgerError {
     }
 }
 
+/// The sequential half of a verification: the audit, and where recent entries sit so a fault a
+/// signature reveals in an earlier entry can name that entry's file and offset.
+struct Walk {
+    audit: LedgerAudit,
+    signatures: u64,
+    /// File and offset of each entry since the last signature (inclusive), from `window_start`.
+    window: Vec<(Rc<Path>, u64)>,
+    window_start: u64,
+    no_audited_tables: WriteSet,
+}
+
+impl Walk {
+    fn locate(&self, fault: Fault, chunk: &ChunkFile, entry: &PreparedEntry) -> LedgerError {
+        let culprit = fault.culprit_seqno.and_then(|seqno| {
+            let index = usize::try_from(seqno.checked_sub(self.window_start)?).ok()?;
+            self.window
+                .get(index)
+                .map(|(path, offset)| (path.to_path_buf(), *offset, seqno))
+        });
+        let (path, offset, seqno) =
+            culprit.unwrap_or((chunk.path.clone(), entry.offset, entry.txid.seqno));
+        LedgerError::Corrupt {
+            path,
+            offset,
+            seqno: Some(seqno),
+            reason: fault.reason,
+        }
+    }
+
+    /// Audits one chunk's prepared entries, then its preparation failure if any, then checks a
+    /// complete chunk ends on a signature.
+    fn audit_chunk(
+        &mut self,
+        chunk: &ChunkFile,
+        prepared: Vec<PreparedEntry>,
+        failure: Option<LedgerError>,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<(), LedgerError> {
+        let file: Rc<Path> = Rc::from(chunk.path.as_path());
+        let mut last = None;
+        for entry in prepared {
+            let audited = AuditedEntry {
+                txid: entry.txid,
+                leaf: entry.leaf,
+                public: entry
+                    .audited_public
+                    .as_ref()
+                    .unwrap_or(&self.no_audited_tables),
+            };
+            self.window.push((Rc::clone(&file), entry.offset));
+            let is_signature = self
+                .audit
+                .add(&audited)
+                .map_err(|fault| self.locate(fault, chunk, &entry))?;
+            if is_signature {
+                self.signatures += 1;
+                self.window.clear();
+                self.window.push((Rc::clone(&file), entry.offset));
+                self.window_start = entry.txid.seqno;
+            }
+            last = Some((entry.offset, entry.txid.seqno, is_signature));
+            progress(entry.txid.seqno);
+        }
+        if let Some(failure) = failure {
+            return Err(failure);
+        }
+        match last {
+            Some((offset, seqno, false)) if chunk.name.end.is_some() => Err(LedgerError::Corrupt {
+                path: chunk.path.clone(),
+                offset,
+                seqno: Some(seqno),
+                reason: "complete chunk does not end on a signature transaction".into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Reads, checks and prepares one chunk (see [`prepare_chunk`]).
+fn load_and_prepare(
+    reader: &LedgerReader,
+    chunk: &ChunkFile,
+    secret: Option<&LedgerSecret>,
+) -> Result<(Vec<PreparedEntry>, Option<LedgerError>), LedgerError> {
+    Ok(prepare_chunk(&reader.load(chunk)?, secret))
+}
+
 /// Verifies the ledger in `dir` (see [`chunk_dir`]); `progress` is called with each seqno.
+/// The next chunk is read and prepared while the current one is audited.
 pub fn verify_ledger(
     dir: &Path,
     options: &VerifyOptions,
@@ -98,71 +186,34 @@ pub fn verify_ledger(
 ) -> Result<VerifyReport, LedgerError> {
     let dir = chunk_dir(dir);
     let reader = LedgerReader::open(&dir, &[])?;
-    let mut audit = LedgerAudit::new(options.service_cert.clone());
-    let mut signatures = 0u64;
-    // Where each entry since the last signature sits, to name an entry a later signature's
-    // tree shows was changed.
-    let mut window: Vec<(Rc<Path>, u64)> = Vec::new();
-    let mut window_start = 1u64;
-    for chunk in reader.chunks() {
-        let loaded = reader.load(chunk)?;
-        let file: Rc<Path> = Rc::from(chunk.path.as_path());
-        let mut last_is_signature = false;
-        let mut last_entry = None;
-        let (prepared, failure) = prepare_chunk(&loaded, options.ledger_secret.as_ref());
-        for entry in prepared {
-            let audited = AuditedEntry {
-                txid: entry.decoded.txid,
-                leaf: entry.leaf,
-                public: &entry.decoded.public_write_set,
+    let secret = options.ledger_secret.as_ref();
+    let mut walk = Walk {
+        audit: LedgerAudit::new(options.service_cert.clone()),
+        signatures: 0,
+        window: Vec::new(),
+        window_start: 1,
+        no_audited_tables: WriteSet::new(),
+    };
+    let chunks = reader.chunks();
+    std::thread::scope(|scope| {
+        let reader = &reader;
+        let spawn = |chunk: &ChunkFile| {
+            let chunk = chunk.clone();
+            scope.spawn(move || load_and_prepare(reader, &chunk, secret))
+        };
+        let mut next = chunks.first().map(spawn);
+        for (index, chunk) in chunks.iter().enumerate() {
+            let current = next.take().map(|handle| handle.join());
+            next = chunks.get(index + 1).map(spawn);
+            let (prepared, failure) = match current {
+                Some(Ok(result)) => result?,
+                _ => return Err(LedgerError::Writer("a verification thread failed".into())),
             };
-            window.push((Rc::clone(&file), entry.offset));
-            last_is_signature = audit.add(&audited).map_err(|fault| {
-                let culprit = fault.culprit_seqno.and_then(|seqno| {
-                    let index = usize::try_from(seqno.checked_sub(window_start)?).ok()?;
-                    window
-                        .get(index)
-                        .map(|(path, offset)| (path, *offset, seqno))
-                });
-                match culprit {
-                    Some((path, offset, seqno)) => LedgerError::Corrupt {
-                        path: path.to_path_buf(),
-                        offset,
-                        seqno: Some(seqno),
-                        reason: fault.reason,
-                    },
-                    None => LedgerError::Corrupt {
-                        path: chunk.path.clone(),
-                        offset: entry.offset,
-                        seqno: Some(entry.seqno),
-                        reason: fault.reason,
-                    },
-                }
-            })?;
-            if last_is_signature {
-                signatures += 1;
-                window.clear();
-                window.push((Rc::clone(&file), entry.offset));
-                window_start = entry.seqno;
-            }
-            last_entry = Some((entry.offset, entry.seqno));
-            progress(entry.seqno);
+            walk.audit_chunk(chunk, prepared, failure, progress)?;
         }
-        if let Some(failure) = failure {
-            return Err(failure);
-        }
-        if chunk.name.end.is_some()
-            && !last_is_signature
-            && let Some((offset, seqno)) = last_entry
-        {
-            return Err(LedgerError::Corrupt {
-                path: chunk.path.clone(),
-                offset,
-                seqno: Some(seqno),
-                reason: "complete chunk does not end on a signature transaction".into(),
-            });
-        }
-    }
+        Ok(())
+    })?;
+    let audit = &walk.audit;
     let last_signature = audit
         .last_signature()
         .ok_or_else(|| LedgerError::ChunkLayout {
@@ -170,13 +221,13 @@ pub fn verify_ledger(
             reason: "the ledger has no signature transaction, so nothing in it is signed".into(),
         })?;
     let receipts = match &options.receipts_dir {
-        Some(receipts_dir) => verify_receipts_dir(receipts_dir, &audit)?,
+        Some(receipts_dir) => verify_receipts_dir(receipts_dir, audit)?,
         None => 0,
     };
     Ok(VerifyReport {
-        chunks: reader.chunks().len(),
+        chunks: chunks.len(),
         transactions: audit.last_seqno(),
-        signatures,
+        signatures: walk.signatures,
         last_signature,
         unsigned_tail: audit.last_seqno() - last_signature.seqno,
         receipts,

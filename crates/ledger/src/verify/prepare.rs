@@ -5,8 +5,9 @@
 use std::num::NonZeroUsize;
 
 use quorate_crypto::Sha256Digest;
-use quorate_kv::{DecodedEntry, LedgerSecret, decode_entry};
+use quorate_kv::{LedgerSecret, TxId, WriteSet, decode_entry};
 
+use super::audit::is_audited;
 use super::ledger::{corrupt, entry_leaf};
 use crate::chunk::{EntryRef, LoadedChunk};
 use crate::error::LedgerError;
@@ -18,10 +19,11 @@ const MIN_ENTRIES_PER_WORKER: usize = 256;
 pub struct PreparedEntry {
     /// Byte offset of the entry in its chunk file.
     pub offset: u64,
-    /// The seqno its position in the chunk gives it (equal to its IV's, checked).
-    pub seqno: u64,
-    /// The decoded entry.
-    pub decoded: DecodedEntry,
+    /// The TxID from its IV (its seqno checked against its position in the chunk).
+    pub txid: TxId,
+    /// Its public tables, kept only when the audit reads one of them (and freed here, on the
+    /// worker, otherwise).
+    pub audited_public: Option<WriteSet>,
     /// Its Merkle leaf.
     pub leaf: Sha256Digest,
 }
@@ -39,10 +41,11 @@ fn prepare(
         ));
     }
     let leaf = entry_leaf(entry.bytes, &decoded).map_err(|reason| corrupt(entry, reason))?;
+    let public = decoded.public_write_set;
     Ok(PreparedEntry {
         offset: entry.offset,
-        seqno: entry.seqno,
-        decoded,
+        txid: decoded.txid,
+        audited_public: is_audited(&public).then_some(public),
         leaf,
     })
 }
