@@ -182,3 +182,21 @@ fn leader_recovers_when_a_follower_drops_acked_entries() {
         assert!(report.passed(), "{report}");
     }
 }
+
+/// Odd settings degrade the run, never panic it.
+#[test]
+fn odd_configurations_do_not_panic() {
+    let mut config = short(1, FaultIntensity::High);
+    config.step_ms = 0;
+    config.network.delay_min_ms = 30;
+    config.network.delay_max_ms = 10;
+    config.disk_latency_ms = (9, 3);
+    config.client_count = 0;
+    config.key_count = 0;
+    let report = run_seed(&config, 1);
+    assert!(report.passed(), "{report}");
+    assert_eq!(report.operations, 0);
+    assert_eq!(report.crashes, 0);
+    let report = run_seed(&short(2, FaultIntensity::High), 1);
+    assert!(report.passed(), "{report}");
+}

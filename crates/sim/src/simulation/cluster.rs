@@ -85,7 +85,8 @@ impl Cluster {
     /// then the harness (signatures, clients, replacements), then every live node's own
     /// invariants. Err is a violated invariant.
     pub fn step(&mut self, faults: bool) -> Result<(), String> {
-        self.now_ms += self.config.step_ms;
+        // A zero step would never reach the end of a phase.
+        self.now_ms += self.config.step_ms.max(1);
         if faults {
             self.inject_faults();
         }

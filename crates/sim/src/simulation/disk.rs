@@ -112,7 +112,8 @@ impl Disk {
 
     /// Operations complete in order, each no earlier than the one before it.
     fn enqueue(&mut self, rng: &mut ChaCha8Rng, now_ms: u64, op: DiskOp) {
-        let latency_ms = rng.random_range(self.latency_ms.0..=self.latency_ms.1);
+        let (low_ms, high_ms) = self.latency_ms;
+        let latency_ms = rng.random_range(low_ms..=high_ms.max(low_ms));
         let after_ms = self.queue.back().map_or(now_ms, |(due_ms, _)| *due_ms);
         self.queue
             .push_back((after_ms.max(now_ms + latency_ms), op));

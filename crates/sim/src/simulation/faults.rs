@@ -54,6 +54,8 @@ impl Cluster {
         if self.rng.random_ratio(self.config.crash_per_mille, 1000)
             && self.replacement.is_none()
             && all_active_members_alive
+            // Below three members, one crash already loses the quorum.
+            && self.members.len() >= 3
         {
             let members: Vec<NodeId> = self.members.iter().copied().collect();
             let victim = members[self.rng.random_range(0..members.len())];

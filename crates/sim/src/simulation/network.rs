@@ -57,7 +57,8 @@ impl<M: Clone> Network<M> {
             1
         };
         for _ in 0..copies {
-            let delay_ms = rng.random_range(self.faults.delay_min_ms..=self.faults.delay_max_ms);
+            let (min_ms, max_ms) = (self.faults.delay_min_ms, self.faults.delay_max_ms);
+            let delay_ms = rng.random_range(min_ms..=max_ms.max(min_ms));
             self.in_flight
                 .insert((now_ms + delay_ms, self.next_sequence), packet.clone());
             self.next_sequence += 1;
