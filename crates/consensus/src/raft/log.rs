@@ -9,6 +9,9 @@ pub(super) struct Log {
     /// Indices of committable entries, ascending; lets elections and commit find the last
     /// signature without scanning.
     committable: Vec<Index>,
+    /// (term, first index) of each run of equal terms, ascending (CCF's view history); lets
+    /// NACK handling and batching find term boundaries without scanning entries.
+    term_starts: Vec<(Term, Index)>,
 }
 
 impl Log {
@@ -27,8 +30,16 @@ impl Log {
     }
 
     pub(super) fn push(&mut self, entry: Entry) {
+        let index = self.last_index() + 1;
         if entry.committable {
-            self.committable.push(self.last_index() + 1);
+            self.committable.push(index);
+        }
+        if self
+            .term_starts
+            .last()
+            .is_none_or(|(t, _)| *t != entry.term)
+        {
+            self.term_starts.push((entry.term, index));
         }
         self.entries.push(entry);
     }
@@ -39,6 +50,13 @@ impl Log {
             .truncate(usize::try_from(index).unwrap_or(usize::MAX));
         while self.committable.last().is_some_and(|i| *i > index) {
             self.committable.pop();
+        }
+        while self
+            .term_starts
+            .last()
+            .is_some_and(|(_, start)| *start > index)
+        {
+            self.term_starts.pop();
         }
     }
 
@@ -66,23 +84,24 @@ impl Log {
 
     /// The last index, at most `limit`, of the run of entries with the same term as `index`.
     pub(super) fn end_of_term_run(&self, index: Index, limit: Index) -> Index {
-        let term = self.term_at(index);
-        let limit = limit.min(self.last_index());
-        let mut end = index;
-        while end < limit && self.term_at(end + 1) == term {
-            end += 1;
-        }
-        end
+        let next_run = self
+            .term_starts
+            .partition_point(|(_, start)| *start <= index);
+        let run_end = self
+            .term_starts
+            .get(next_run)
+            .map_or(self.last_index(), |(_, start)| start - 1);
+        run_end.min(limit).max(index)
     }
 
     /// The highest index `<= index` whose term is `<= term`: the best guess at where a log
     /// that holds (term, index) may still agree with this one.
     pub(super) fn highest_possible_match(&self, term: Term, index: Index) -> Index {
-        let mut probe = index.min(self.last_index());
-        while probe > 0 && self.term_at(probe) > term {
-            probe -= 1;
-        }
-        probe
+        let probe = index.min(self.last_index());
+        let first_later_run = self.term_starts.partition_point(|(t, _)| *t <= term);
+        self.term_starts
+            .get(first_later_run)
+            .map_or(probe, |(_, start)| probe.min(start - 1))
     }
 
     pub(super) fn entries(&self) -> &[Entry] {
@@ -143,5 +162,24 @@ mod tests {
         assert_eq!(log.last_committable(), Some(1));
         assert_eq!(log.slice(2, 9).len(), 1);
         assert!(log.slice(3, 9).is_empty());
+    }
+
+    #[test]
+    fn term_boundaries_follow_truncation_and_new_terms() {
+        let mut log = log_of(&[(2, true), (3, false), (3, true)]);
+        log.truncate(1);
+        for _ in 0..3 {
+            log.push(Entry {
+                term: 5,
+                committable: false,
+                kind: EntryKind::Raw,
+                payload: Bytes::new(),
+            });
+        }
+        assert_eq!(log.highest_possible_match(3, 4), 1);
+        assert_eq!(log.highest_possible_match(5, 4), 4);
+        assert_eq!(log.end_of_term_run(1, 9), 1);
+        assert_eq!(log.end_of_term_run(2, 9), 4);
+        assert_eq!(log.end_of_term_run(2, 3), 3);
     }
 }
