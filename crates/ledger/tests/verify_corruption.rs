@@ -313,3 +313,20 @@ fn receipts_of_another_ledger_are_rejected() {
         .unwrap_err();
     assert!(matches!(err, LedgerError::ReceiptRejected { .. }), "{err}");
 }
+
+#[test]
+fn damaged_tree_table_is_blamed_on_the_signature_not_an_entry() {
+    let ledger = Ledger::generate("tree");
+    let (path, offset) = ledger.locate(24);
+    // The tree value follows its name, read version, read count, write count, the 8-byte key
+    // with its length, and its own length.
+    let value = find(&path, b"public:ccf.internal.tree", offset as usize) + 24 + 6 * 8;
+    flip(&path, value + 16 + 5);
+    let err = ledger.verify_plain();
+    assert_names(&err, &path, offset, 24);
+    assert!(
+        err.to_string()
+            .contains("does not match the recomputed tree"),
+        "{err}"
+    );
+}

@@ -267,8 +267,17 @@ impl LedgerAudit {
             .ok()
             .filter(|_| recorded.size() == txid.seqno);
         if recorded_root != Some(root) {
-            // The signature's own tree names the first entry that differs from what was signed.
-            if let Some(culprit) = self.first_leaf_differing_from(&recorded) {
+            // When the node signed the recorded tree, the entries changed since, and that tree
+            // names the first one that differs; otherwise the tree table itself is wrong.
+            let signed_root = serde_json::from_slice::<PrimarySignature>(raw)
+                .ok()
+                .map(|signature| signature.root);
+            let signed_recorded =
+                signed_root.is_some() && signed_root == recorded_root.map(hex::encode);
+            if let Some(culprit) = signed_recorded
+                .then(|| self.first_leaf_differing_from(&recorded))
+                .flatten()
+            {
                 return Err(Fault {
                     reason: format!(
                         "entry does not match the leaf the signature at {txid} recorded for it \
