@@ -66,6 +66,9 @@ pub enum LedgerError {
         what: &'static str,
         source: quorate_crypto::CryptoError,
     },
+    /// A verification worker thread stopped without a result (a bug, never bad input).
+    #[error("a ledger verification worker stopped unexpectedly")]
+    WorkerFailed,
     /// A receipt failed verification.
     #[error("{path}: receipt rejected: {reason}")]
     ReceiptRejected {

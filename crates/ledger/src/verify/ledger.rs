@@ -207,7 +207,7 @@ pub fn verify_ledger(
             next = chunks.get(index + 1).map(spawn);
             let (prepared, failure) = match current {
                 Some(Ok(result)) => result?,
-                _ => return Err(LedgerError::Writer("a verification thread failed".into())),
+                _ => return Err(LedgerError::WorkerFailed),
             };
             walk.audit_chunk(chunk, prepared, failure, progress)?;
         }

@@ -96,7 +96,7 @@ pub fn prepare_chunk(
                 }
             }
             Err(_) => {
-                let failure = LedgerError::Writer("a verification worker thread failed".into());
+                let failure = LedgerError::WorkerFailed;
                 return (all, Some(failure));
             }
         }
