@@ -273,6 +273,10 @@ impl Cluster {
             to,
             mut message,
         } = packet;
+        // A crashed node has no socket: the packet vanishes unseen.
+        if !self.nodes.get(&to).is_some_and(|n| n.alive) {
+            return Ok(());
+        }
         let event = Event::Deliver {
             from,
             to,
