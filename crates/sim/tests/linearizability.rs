@@ -443,3 +443,23 @@ proptest! {
         prop_assert_eq!(check(&history).is_linearizable(), brute_force(&history));
     }
 }
+
+#[test]
+fn unknown_reads_are_dropped_so_many_of_them_stay_cheap() {
+    // Forty concurrent reads of unknown outcome plus a write: without dropping the reads the
+    // search would face 2^40 subsets; with a 1,000-step budget it must still decide.
+    let mut history: Vec<KvOp> = (0..40).map(|client| unknown(client, get(1), 0)).collect();
+    history.push(op(50, put(1, 5), KvOutput::Done, 0, 10));
+    history.push(op(51, get(1), read(Some(5)), 20, 30));
+    assert_eq!(
+        check_operations(&KvModel, &history, 1_000),
+        Ok(Verdict::Linearizable)
+    );
+    history.push(op(52, get(1), read(Some(6)), 40, 50));
+    let Ok(Verdict::NotLinearizable(violation)) = check_operations(&KvModel, &history, 1_000)
+    else {
+        panic!("a read of a value never written must be caught");
+    };
+    assert_eq!(violation.operation_count, 3);
+    assert_eq!(violation.stuck, vec![42]);
+}

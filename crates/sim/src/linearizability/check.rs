@@ -26,6 +26,9 @@ pub fn check_operations<M: Model>(
                 return_ms,
             });
         }
+        if matches!(operation.outcome, Outcome::Unknown) && model.is_read_only(&operation.input) {
+            continue;
+        }
         partitions
             .entry(model.partition(&operation.input))
             .or_default()

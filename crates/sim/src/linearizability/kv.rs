@@ -81,6 +81,10 @@ impl Model for KvModel {
         input.key()
     }
 
+    fn is_read_only(&self, input: &KvInput) -> bool {
+        matches!(input, KvInput::Get { .. })
+    }
+
     fn step(
         &self,
         state: &Option<u64>,

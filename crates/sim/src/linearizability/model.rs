@@ -20,6 +20,12 @@ pub trait Model {
     /// The partition an operation belongs to.
     fn partition(&self, input: &Self::Input) -> Self::Partition;
 
+    /// Whether `input` never changes the state. An operation that does not and whose output was
+    /// never observed constrains nothing, so the checker drops it before searching.
+    fn is_read_only(&self, _input: &Self::Input) -> bool {
+        false
+    }
+
     /// The state after `input` runs in `state` and produces `output` (`None`: the output was not
     /// observed, so any output the object could produce is acceptable). Returns `None` when the
     /// object could not have produced `output` in `state`.
