@@ -6,6 +6,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use quorate_kv::{LedgerSecret, WriteSet, decode_entry};
@@ -27,6 +28,20 @@ fn readable(bytes: &[u8]) -> String {
         }
         _ => hex::encode(bytes),
     }
+}
+
+/// One line of output; fields in this order.
+#[derive(Serialize)]
+struct ShownTransaction {
+    txid: String,
+    entry_type: String,
+    claims_digest: Option<String>,
+    commit_evidence_digest: Option<String>,
+    public: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    private: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    private_size_bytes: Option<u64>,
 }
 
 /// `{map: {"writes": {key: value}, "removes": [key]}}`.
@@ -68,22 +83,20 @@ pub fn show_ledger(
                     seqno: Some(entry.seqno),
                     reason: format!("entry does not decode: {err}"),
                 })?;
-            let mut line = json!({
-                "txid": decoded.txid.to_string(),
-                "entry_type": format!("{:?}", decoded.entry_type),
-                "claims_digest": decoded.claims_digest.map(hex::encode),
-                "commit_evidence_digest": decoded.commit_evidence_digest.map(hex::encode),
-                "public": maps_json(&decoded.public_write_set),
-            });
-            if let Value::Object(fields) = &mut line {
-                match &decoded.private_write_set {
-                    Some(private) => fields.insert("private".into(), maps_json(private)),
-                    None => fields.insert(
-                        "private_size_bytes".into(),
-                        decoded.private_domain_size_bytes.into(),
-                    ),
-                };
-            }
+            let line = ShownTransaction {
+                txid: decoded.txid.to_string(),
+                entry_type: format!("{:?}", decoded.entry_type),
+                claims_digest: decoded.claims_digest.map(hex::encode),
+                commit_evidence_digest: decoded.commit_evidence_digest.map(hex::encode),
+                public: maps_json(&decoded.public_write_set),
+                private: decoded.private_write_set.as_ref().map(maps_json),
+                private_size_bytes: decoded
+                    .private_write_set
+                    .is_none()
+                    .then_some(decoded.private_domain_size_bytes),
+            };
+            let line = serde_json::to_string(&line)
+                .map_err(|err| LedgerError::Writer(format!("JSON encoding: {err}")))?;
             writeln!(out, "{line}").map_err(LedgerError::io("write", Path::new("<stdout>")))?;
             count += 1;
         }
