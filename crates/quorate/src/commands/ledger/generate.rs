@@ -17,8 +17,8 @@ pub struct GenerateArgs {
     /// Any text; the same seed gives byte-identical files.
     #[arg(long)]
     seed: String,
-    /// A signature transaction every K seqnos (and always last).
-    #[arg(long, default_value_t = 100)]
+    /// A signature transaction every K seqnos (and always last); CCF's own default is 5000.
+    #[arg(long, default_value_t = 1000)]
     sig_every: u64,
     /// Complete a chunk at the first signature once it holds this many bytes.
     #[arg(long, default_value_t = DEFAULT_CHUNK_SIZE_BYTES)]
