@@ -14,9 +14,18 @@ pub const IV_SIZE_BYTES: usize = 12;
 pub const KEY_SIZE_BYTES: usize = 32;
 
 /// A 32-byte AES-256-GCM key such as CCF's ledger secret. Zeroized on drop; never printed.
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+/// The expanded cipher key is built once: every ledger entry is sealed with the same key.
+#[derive(Zeroize, ZeroizeOnDrop)]
 pub struct AesGcmKey {
     raw: [u8; KEY_SIZE_BYTES],
+    #[zeroize(skip)]
+    cipher: LessSafeKey,
+}
+
+impl Clone for AesGcmKey {
+    fn clone(&self) -> Self {
+        Self::from_bytes(self.raw)
+    }
 }
 
 impl std::fmt::Debug for AesGcmKey {
@@ -28,7 +37,12 @@ impl std::fmt::Debug for AesGcmKey {
 impl AesGcmKey {
     /// Wraps raw key bytes.
     pub fn from_bytes(raw: [u8; KEY_SIZE_BYTES]) -> Self {
-        Self { raw }
+        // AES-256 accepts every 32-byte key, so this cannot fail for a correctly sized array.
+        let cipher = match UnboundKey::new(&AES_256_GCM, &raw) {
+            Ok(unbound) => LessSafeKey::new(unbound),
+            Err(_) => unreachable!("AES-256-GCM accepts any 32-byte key"),
+        };
+        Self { raw, cipher }
     }
 
     /// A fresh random key from the system RNG.
@@ -36,18 +50,12 @@ impl AesGcmKey {
         let mut raw = [0u8; KEY_SIZE_BYTES];
         aws_lc_rs::rand::fill(&mut raw)
             .map_err(|_| CryptoError::InvalidKey("system RNG failed".into()))?;
-        Ok(Self { raw })
+        Ok(Self::from_bytes(raw))
     }
 
     /// The raw key bytes, for wrapping or sealing the key itself.
     pub fn as_bytes(&self) -> &[u8; KEY_SIZE_BYTES] {
         &self.raw
-    }
-
-    fn key(&self) -> Result<LessSafeKey, CryptoError> {
-        let unbound = UnboundKey::new(&AES_256_GCM, &self.raw)
-            .map_err(|_| CryptoError::InvalidKey("AES-256 key rejected".into()))?;
-        Ok(LessSafeKey::new(unbound))
     }
 
     /// Encrypts `in_out` in place and returns the detached tag.
@@ -58,7 +66,7 @@ impl AesGcmKey {
         in_out: &mut [u8],
     ) -> Result<[u8; TAG_SIZE_BYTES], CryptoError> {
         let tag = self
-            .key()?
+            .cipher
             .seal_in_place_separate_tag(Nonce::assume_unique_for_key(*iv), Aad::from(aad), in_out)
             .map_err(|_| CryptoError::AeadSealFailed)?;
         let mut out = [0u8; TAG_SIZE_BYTES];
@@ -75,7 +83,7 @@ impl AesGcmKey {
         tag: &[u8; TAG_SIZE_BYTES],
     ) -> Result<Vec<u8>, CryptoError> {
         let mut plaintext = vec![0u8; ciphertext.len()];
-        self.key()?
+        self.cipher
             .open_separate_gather(
                 Nonce::assume_unique_for_key(*iv),
                 Aad::from(aad),

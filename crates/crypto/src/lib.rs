@@ -25,4 +25,4 @@ pub use certificate::{
 pub use error::CryptoError;
 pub use hash::{Sha256Digest, sha256, sha256_concat};
 pub use keys::{KeyPair, PublicKey};
-pub use mac::hmac_sha256;
+pub use mac::{HmacSha256Key, hmac_sha256};

@@ -12,7 +12,7 @@ use zeroize::Zeroizing;
 
 use crate::txid::TxId;
 use quorate_crypto::aead::AesGcmKey;
-use quorate_crypto::{Sha256Digest, hmac_sha256, sha256};
+use quorate_crypto::{HmacSha256Key, Sha256Digest, hmac_sha256, sha256};
 
 /// The bytes CCF actually feeds to the commit-secret HMAC (see the module docs).
 pub const COMMIT_SECRET_LABEL: &[u8] = b"Commit S";
@@ -21,7 +21,7 @@ pub const COMMIT_SECRET_LABEL: &[u8] = b"Commit S";
 #[derive(Clone)]
 pub struct LedgerSecret {
     key: AesGcmKey,
-    commit_secret: Zeroizing<[u8; 32]>,
+    commit_secret: HmacSha256Key,
 }
 
 impl fmt::Debug for LedgerSecret {
@@ -32,7 +32,8 @@ impl fmt::Debug for LedgerSecret {
 
 impl LedgerSecret {
     pub fn new(key: AesGcmKey) -> Self {
-        let commit_secret = Zeroizing::new(hmac_sha256(key.as_bytes(), COMMIT_SECRET_LABEL));
+        let raw_commit_secret = Zeroizing::new(hmac_sha256(key.as_bytes(), COMMIT_SECRET_LABEL));
+        let commit_secret = HmacSha256Key::new(raw_commit_secret.as_slice());
         Self { key, commit_secret }
     }
 
@@ -60,8 +61,8 @@ pub struct CommitEvidence {
 
 impl CommitEvidence {
     /// nonce = HMAC-SHA256(commit secret, "<view>.<seqno>"); evidence = `ce:<txid>:<hex nonce>`.
-    pub fn compute(commit_secret: &[u8; 32], txid: TxId) -> Self {
-        let nonce = hmac_sha256(commit_secret, txid.to_string().as_bytes());
+    pub fn compute(commit_secret: &HmacSha256Key, txid: TxId) -> Self {
+        let nonce = commit_secret.sign(txid.to_string().as_bytes());
         let evidence = format!("ce:{txid}:{}", hex::encode(nonce));
         let digest = sha256(evidence.as_bytes());
         Self { evidence, digest }
