@@ -69,7 +69,9 @@ impl Raft {
             }
         }
         self.emit_persist(first_appended, appended);
-        self.commit_if_possible(r.leader_commit);
+        // Only entries this message vouched for may commit: beyond its end this log may
+        // still hold another branch's signature at an index the leader has committed.
+        self.commit_if_possible(r.leader_commit.min(last_index));
 
         // ACK only what this message carried (bug 5), and only once it is on disk.
         if self.persisted_index >= last_index {
