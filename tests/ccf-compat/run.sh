@@ -9,9 +9,9 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${1:-$ROOT/target/debug/quorate}
 [ -x "$BIN" ] || { echo "quorate binary not found at $BIN (run cargo build -p quorate)"; exit 1; }
-SHARED=/work/shared/ccf-compat
-[ -d "$SHARED" ] || SHARED=$ROOT/../shared/ccf-compat
-[ -d "$SHARED" ] || { echo "shared/ccf-compat not found"; exit 1; }
+SHARED=${QUORATE_SHARED_DIR:-$ROOT/../shared}/ccf-compat
+[ -d "$SHARED" ] || SHARED=/work/shared/ccf-compat
+[ -d "$SHARED" ] || { echo "shared/ccf-compat not found (set QUORATE_SHARED_DIR)"; exit 1; }
 VENV=${VENV:-/tmp/ccfpy}
 VENV=$VENV "$SHARED/setup_venv.sh" >/dev/null || { echo "setup_venv.sh failed"; exit 1; }
 PY=$VENV/bin/python
