@@ -132,3 +132,40 @@ fn pipelining_is_optimistic_and_a_nack_rolls_the_window_back() {
     assert_eq!(c.node(1).last_index(), last);
     assert_eq!(c.node(0).peers()[&NodeId(1)].match_index, last);
 }
+
+#[test]
+fn role_changes_are_reported_once() {
+    let mut raft = quorate_consensus::Raft::new(common::config(0));
+    let outputs = raft.handle(Input::Bootstrap).unwrap();
+    let changes: Vec<_> = outputs
+        .iter()
+        .filter(|o| matches!(o, quorate_consensus::Output::RoleChanged { .. }))
+        .collect();
+    assert_eq!(
+        changes,
+        [&quorate_consensus::Output::RoleChanged {
+            role: Role::Leader,
+            term: 2
+        }]
+    );
+    // A node that runs pre-vote rounds again and again stays a PreVoteCandidate in the
+    // same term: one change for the node.
+    let with_pre_vote = |id| quorate_consensus::RaftConfig {
+        pre_vote: true,
+        ..common::config(id)
+    };
+    let mut c = Cluster::started_with(3, with_pre_vote);
+    let node = c.nodes.get_mut(&NodeId(1)).unwrap();
+    let reported: usize = [100, 200, 300]
+        .into_iter()
+        .map(|now_ms| {
+            node.handle(Input::Tick { now_ms })
+                .unwrap()
+                .iter()
+                .filter(|o| matches!(o, quorate_consensus::Output::RoleChanged { .. }))
+                .count()
+        })
+        .sum();
+    assert_eq!(node.role(), Role::PreVoteCandidate);
+    assert_eq!(reported, 1);
+}

@@ -45,6 +45,8 @@ pub struct Raft {
     config: RaftConfig,
     term: Term,
     role: Role,
+    /// The (role, term) last reported in `Output::RoleChanged`.
+    announced: (Role, Term),
     leader: Option<NodeId>,
     voted_for: Option<NodeId>,
     /// Votes received per configuration (keyed by its index), with that configuration's
@@ -80,6 +82,7 @@ impl Raft {
             config,
             term: 0,
             role: Role::None,
+            announced: (Role::None, 0),
             leader: None,
             voted_for: None,
             votes: BTreeMap::new(),
@@ -161,12 +164,16 @@ impl Raft {
         self.out.push(Output::Send { to, message });
     }
 
+    /// Sets the role, telling the node only when role or term differ from what it last heard.
     fn set_role(&mut self, role: Role) {
         self.role = role;
-        self.out.push(Output::RoleChanged {
-            role,
-            term: self.term,
-        });
+        if self.announced != (role, self.term) {
+            self.announced = (role, self.term);
+            self.out.push(Output::RoleChanged {
+                role,
+                term: self.term,
+            });
+        }
     }
 
     fn restart_election_timer(&mut self) {
