@@ -6,8 +6,8 @@ set -euo pipefail
 N=${1:-1000000}
 K=${2:-1000}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SHARED=/work/shared/ccf-compat
-[ -d "$SHARED" ] || SHARED=$ROOT/../shared/ccf-compat
+SHARED=${QUORATE_SHARED_DIR:-$ROOT/../shared}/ccf-compat
+[ -d "$SHARED" ] || SHARED=/work/shared/ccf-compat
 VENV=${VENV:-/tmp/ccfpy}
 VENV=$VENV "$SHARED/setup_venv.sh" >/dev/null
 (cd "$ROOT" && cargo build --release -p quorate)
