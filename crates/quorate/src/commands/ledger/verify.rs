@@ -19,7 +19,9 @@ pub struct VerifyArgs {
     /// A directory of *.json and *.cose receipts to check against the ledger.
     #[arg(long)]
     receipts: Option<PathBuf>,
-    /// Ledger secret as 64 hex digits: also authenticate and decrypt every entry.
+    /// Ledger secret as 64 hex digits: also check every entry's GCM tag and decrypt its private
+    /// domain. Without it those are not checked, but the Merkle tree still binds every byte of
+    /// every signed entry, so any change to one is still caught (at its covering signature).
     #[arg(long)]
     ledger_secret: Option<String>,
 }
