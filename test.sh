@@ -34,7 +34,7 @@ cargo test --workspace --doc --quiet
 quorate=$root/target/debug/quorate
 
 step "CCF raft-scenario conformance"
-"$quorate" dev raft-scenario "$shared"/raft-scenarios/examples/* crates/sim/scenarios/*
+"$quorate" dev raft-scenario "$shared"/raft-scenarios/examples/* $(find crates/sim/scenarios -maxdepth 1 -type f | sort)
 
 step "deterministic simulation soak"
 "$quorate" dev sim --seeds 500 --start 100000

@@ -7,7 +7,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "quorate", version, about = "Quorate: a confidential consortium framework")]
+#[command(
+    name = "quorate",
+    version,
+    about = "Quorate: a confidential consortium framework"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
