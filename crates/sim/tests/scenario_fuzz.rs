@@ -5,41 +5,8 @@
 use proptest::prelude::*;
 use quorate_sim::scenario;
 
-const COMMANDS: &[&str] = &[
-    "start_node",
-    "trust_node",
-    "trust_nodes",
-    "swap_nodes",
-    "swap_node",
-    "cleanup_nodes",
-    "replicate_new_configuration",
-    "nodes",
-    "create_new_node",
-    "periodic_one",
-    "periodic_all",
-    "connect",
-    "disconnect",
-    "disconnect_node",
-    "reconnect_node",
-    "dispatch_one",
-    "dispatch_single",
-    "dispatch_all_once",
-    "dispatch_all",
-    "drop_pending",
-    "drop_pending_to",
-    "shuffle_all",
-    "replicate",
-    "emit_signature",
-    "assert_detail",
-    "assert_!detail",
-    "assert_commit_idx",
-    "assert_config",
-    "assert_absent_config",
-    "assert_state_sync",
-    "assert_commit_safety",
-    "loop_until_sync",
-    "pre_vote_enabled",
-];
+mod common;
+use common::ALL_COMMANDS;
 
 fn argument() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -59,7 +26,7 @@ fn argument() -> impl Strategy<Value = String> {
 
 fn line() -> impl Strategy<Value = String> {
     (
-        proptest::sample::select(COMMANDS),
+        proptest::sample::select(ALL_COMMANDS),
         proptest::collection::vec(argument(), 0..5),
     )
         .prop_map(|(command, args)| {

@@ -9,49 +9,8 @@ use std::path::{Path, PathBuf};
 
 use quorate_sim::scenario::{self, fields};
 
-/// Every command of the language (README §6).
-const ALL_COMMANDS: &[&str] = &[
-    "pre_vote_enabled",
-    "start_node",
-    "trust_node",
-    "trust_nodes",
-    "swap_nodes",
-    "swap_node",
-    "cleanup_nodes",
-    "replicate_new_configuration",
-    "nodes",
-    "create_new_node",
-    "periodic_one",
-    "periodic_all",
-    "connect",
-    "reconnect",
-    "disconnect",
-    "disconnect_node",
-    "reconnect_node",
-    "dispatch_one",
-    "dispatch_single",
-    "dispatch_all_once",
-    "dispatch_all",
-    "drop_pending",
-    "drop_pending_to",
-    "shuffle_one",
-    "shuffle_all",
-    "replicate",
-    "emit_signature",
-    "state_one",
-    "state_all",
-    "summarise_log",
-    "summarise_logs_all",
-    "summarise_messages",
-    "assert_detail",
-    "assert_!detail",
-    "assert_commit_idx",
-    "assert_config",
-    "assert_absent_config",
-    "assert_state_sync",
-    "assert_commit_safety",
-    "loop_until_sync",
-];
+mod common;
+use common::ALL_COMMANDS;
 
 fn shared_examples_dir() -> PathBuf {
     // The repo root is two levels above this crate; `shared/` sits next to it.
