@@ -63,7 +63,8 @@ impl Cluster {
                             index: node.last_index(),
                         });
                     }
-                    Output::Truncate { .. }
+                    Output::PersistHardState(_)
+                    | Output::Truncate { .. }
                     | Output::Commit { .. }
                     | Output::RoleChanged { .. } => {}
                 }

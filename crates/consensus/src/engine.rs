@@ -6,6 +6,7 @@ use bytes::Bytes;
 
 use crate::entry::{Entry, Proposal};
 use crate::error::ConsensusError;
+use crate::hard_state::HardState;
 use crate::ids::{Index, NodeId, Term};
 
 /// Everything that can happen to an engine. Time is injected through `Tick`; the engine
@@ -35,6 +36,9 @@ pub enum Input<M> {
 /// What the engine asks the node to do, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Output<M> {
+    /// Make this hard state durable before performing any later output of the same step
+    /// (see the crate docs: the sends that follow depend on it). Always the first output.
+    PersistHardState(HardState),
     Send {
         to: NodeId,
         message: M,

@@ -12,6 +12,8 @@ pub enum ConsensusError {
     AlreadyStarted,
     #[error("malformed message: {0}")]
     Malformed(&'static str),
+    #[error("cannot restore from this durable state: {0}")]
+    InconsistentDurableState(String),
     #[error("invariant {name} violated: {detail}")]
     Invariant { name: &'static str, detail: String },
 }

@@ -18,6 +18,23 @@
 //!   will implement the same trait with its own message type: there the node proposes
 //!   requests, the engine orders them, and `Commit` also fixes the execution order every
 //!   replica follows. Nothing in `Input`/`Output` is Raft-specific except the message type.
+//!
+//! # Durability: the host contract
+//!
+//! Quorate is durable by default: a node that crashes restarts from its own disk.
+//!
+//! - [`Output::PersistHardState`] carries the node's [`HardState`] (term, vote, a known
+//!   commit point). When present it is the *first* output of a step, and the host must make
+//!   it durable (written and synced) *before performing any later output of that step*, in
+//!   particular before sending anything. Messages depend on it: a vote granted, or a
+//!   RequestVote for a new term, must never reach a peer unless a crash cannot undo it.
+//!   Writing it synchronously in place is enough; only the newest one matters.
+//! - [`Output::Persist`] / [`Output::Truncate`] are applied to the ledger in order and may
+//!   complete asynchronously; [`Input::Persisted`] reports what is durable, and a write must
+//!   never be acknowledged past a truncation queued after it.
+//! - After a crash the host rebuilds the engine with [`raft::Raft::restore`] from the last
+//!   durable hard state and the entries that were durable. The node comes back as a follower
+//!   (never as leader, even if it led when it crashed) and catches up from the leader.
 //! - [`ConsensusEngine::check_invariants`] checks per-node safety invariants (CCF's TLA+
 //!   names) and returns an error rather than panicking.
 //! - Messages serialise with [`message::encode`] / [`message::decode`]; decoding garbage is
@@ -26,6 +43,7 @@
 pub mod engine;
 pub mod entry;
 pub mod error;
+pub mod hard_state;
 pub mod ids;
 pub mod message;
 pub mod raft;
@@ -33,6 +51,7 @@ pub mod raft;
 pub use engine::{ConsensusEngine, Input, Output, Role};
 pub use entry::{Entry, EntryKind, Proposal};
 pub use error::ConsensusError;
+pub use hard_state::HardState;
 pub use ids::{Index, NodeId, Term};
 pub use message::Message;
 pub use raft::{Raft, RaftConfig};

@@ -52,14 +52,20 @@ fn ci_soak_of_2400_short_runs_passes() {
         started.elapsed().as_secs_f64()
     );
     // The runs must exercise what they claim to: elections, commits, client operations
-    // that return, crashes and replacements.
+    // that return, crashes with restarts from disk and with replacements, and group splits.
     assert_eq!(reports.len(), 2400);
     let count = |f: fn(&RunReport) -> bool| reports.iter().filter(|r| f(r)).count();
+    let total = |f: fn(&RunReport) -> u64| reports.iter().map(f).sum::<u64>();
     println!(
-        "re-elections in {}, crashes in {}, joins in {}, {} operations returned",
+        "re-elections in {}, crashes in {}, restarts in {}, joins in {}, splits in {}; \
+         {} restarts, {} splits in all; {} operations returned",
         count(|r| r.leaders_elected >= 2),
         count(|r| r.crashes > 0),
+        count(|r| r.restarts > 0),
         count(|r| r.joins > 0),
+        count(|r| r.splits > 0),
+        total(|r| r.restarts),
+        total(|r| r.splits),
         reports.iter().map(|r| r.operations_returned).sum::<usize>()
     );
     assert!(
@@ -70,24 +76,31 @@ fn ci_soak_of_2400_short_runs_passes() {
     assert!(count(|r| r.leaders_elected >= 2) > 300);
     assert!(reports.iter().map(|r| r.operations_returned).sum::<usize>() > 10_000);
     assert!(count(|r| r.crashes > 0) > 500);
-    assert!(count(|r| r.joins > 0) > 400);
+    assert!(count(|r| r.restarts > 0) > 400);
+    assert!(count(|r| r.joins > 0) > 120);
+    assert!(count(|r| r.splits > 0) > 600);
     assert_eq!(count(|r| r.linearizability == "linearizable"), 2400);
 }
 
-/// The first failing seed among 0..50 under `tamper`.
-fn first_failure(tamper: Tamper) -> RunReport {
+/// The first failing seed among 0..50 under `config`.
+fn first_failure(config: &SimConfig) -> RunReport {
+    (0..50)
+        .map(|seed| run_seed(config, seed))
+        .find(|report| !report.passed())
+        .unwrap_or_else(|| panic!("{:?} went unnoticed for 50 seeds", config.tamper))
+}
+
+fn assert_caught(tamper: Tamper, invariants: &[&str]) {
     let config = SimConfig {
         tamper: Some(tamper),
         ..short(3, FaultIntensity::Low)
     };
-    (0..50)
-        .map(|seed| run_seed(&config, seed))
-        .find(|report| !report.passed())
-        .unwrap_or_else(|| panic!("{tamper:?} went unnoticed for 50 seeds"))
+    assert_caught_under(&config, invariants);
 }
 
-fn assert_caught(tamper: Tamper, invariants: &[&str]) {
-    let report = first_failure(tamper);
+fn assert_caught_under(config: &SimConfig, invariants: &[&str]) {
+    let tamper = config.tamper;
+    let report = first_failure(config);
     let text = report.to_string();
     let reason = &report.failure.as_ref().unwrap().reason;
     assert!(
@@ -120,6 +133,27 @@ fn silently_corrupted_entries_are_caught() {
             "LogMatching",
             "CommittedLogAppendOnly",
             "LeaderCompleteness",
+        ],
+    );
+}
+
+/// A disk that acknowledges the hard state before writing it loses, in a crash, terms and
+/// votes the node already sent; restarted, it could vote twice in a term. Crashes are made
+/// frequent so that some land inside that window.
+#[test]
+fn hard_state_acknowledged_before_it_is_durable_is_caught() {
+    let config = SimConfig {
+        tamper: Some(Tamper::LazyHardState),
+        crash_per_mille: 30,
+        ..short(3, FaultIntensity::High)
+    };
+    assert_caught_under(
+        &config,
+        &[
+            "ForgottenVote",
+            "ForgottenTerm",
+            "DoubleVote",
+            "ElectionSafety",
         ],
     );
 }
@@ -199,4 +233,21 @@ fn odd_configurations_do_not_panic() {
     assert_eq!(report.crashes, 0);
     let report = run_seed(&short(2, FaultIntensity::High), 1);
     assert!(report.passed(), "{report}");
+}
+
+/// Found by restarts from disk: with PreVote, a node that had voted in a term, then ran a
+/// pre-vote round and stepped down on hearing that term's leader, forgot its vote (stepping
+/// down reset it as a new term would). It could then vote for a second candidate of the same
+/// term; at its next restart its durable hard state lacked the vote it had sent.
+#[test]
+fn stepping_down_in_a_term_keeps_its_vote() {
+    let config = SimConfig {
+        pre_vote: true,
+        ..SimConfig::new(3, FaultIntensity::High)
+    };
+    for seed in [6, 19, 111, 211, 418] {
+        let report = run_seed(&config, seed);
+        assert!(report.passed(), "{report}");
+        assert!(report.restarts >= 1, "{report}");
+    }
 }

@@ -12,11 +12,17 @@ impl Raft {
         if !is_well_formed(&r) || (self.role == Role::Leader && r.term == self.term) {
             return;
         }
-        if r.term > self.term
-            || (r.term == self.term
-                && matches!(self.role, Role::Candidate | Role::PreVoteCandidate))
-        {
+        if r.term > self.term {
             self.become_aware_of_new_term(r.term);
+        } else if r.term == self.term
+            && matches!(self.role, Role::Candidate | Role::PreVoteCandidate)
+        {
+            // A leader of our own term: step down, but keep the vote cast in this term.
+            // Forgetting it (as a new term would) let a pre-vote candidate that had voted
+            // grant a second vote in the same term once it lost track of the leader.
+            let vote = self.voted_for;
+            self.become_aware_of_new_term(r.term);
+            self.voted_for = vote;
         } else if r.term < self.term {
             self.send_nack(from, self.term, self.log.last_index());
             return;

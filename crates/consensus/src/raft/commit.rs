@@ -57,7 +57,7 @@ impl Raft {
         }
     }
 
-    fn commit(&mut self, index: Index) {
+    pub(super) fn commit(&mut self, index: Index) {
         if index <= self.commit_index || index > self.log.last_index() {
             return;
         }

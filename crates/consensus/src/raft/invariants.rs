@@ -82,6 +82,23 @@ pub(super) fn check(raft: &Raft) -> Result<(), ConsensusError> {
             "a candidate must vote for itself".into(),
         );
     }
+    // A vote belongs to a term, and the hard state a crash would keep claims no commit the
+    // node does not know or hold on disk (a restored node starts from exactly that).
+    if raft.term == 0 && raft.voted_for.is_some() {
+        return violated("VoteInv", "a vote without a term".into());
+    }
+    let durable_commit = raft.hard_state().commit_index;
+    if durable_commit > commit.min(raft.persisted_index)
+        || (durable_commit > 0 && !raft.log.get(durable_commit).is_some_and(|e| e.committable))
+    {
+        return violated(
+            "DurableCommitInv",
+            format!(
+                "durable commit {durable_commit} with commit {commit}, persisted {}",
+                raft.persisted_index
+            ),
+        );
+    }
     // MembershipStateConsistentInv: retirement phases follow the indices they hang on.
     if let Some(r) = raft.retirement {
         let consistent = match r.phase {

@@ -13,6 +13,7 @@ mod jitter;
 mod log;
 mod peers;
 mod replication;
+mod restore;
 mod retirement;
 mod timers;
 
@@ -28,6 +29,7 @@ pub use retirement::{Membership, RetirementPhase};
 use crate::engine::{ConsensusEngine, Input, Output, Role};
 use crate::entry::{Entry, EntryKind, Proposal};
 use crate::error::ConsensusError;
+use crate::hard_state::HardState;
 use crate::ids::{Index, NodeId, Term};
 use crate::message::Message;
 use configurations::Configurations;
@@ -64,7 +66,9 @@ pub struct Raft {
     retirement: Option<Retirement>,
     /// Set on a term change; the first conflicting AppendEntries of the term may roll back.
     new_follower: bool,
-    now_ms: u64,
+    /// The last `Tick` time; `None` after a restore until the first tick, which then only
+    /// sets the clock (the host's clock kept running while the node was down).
+    now_ms: Option<u64>,
     /// Time on the heartbeat (leader) or election (others) timer.
     timer_elapsed_ms: u64,
     /// Payload bytes the leader appended since AppendEntries last went out.
@@ -95,7 +99,7 @@ impl Raft {
             retired_committed_entries: Vec::new(),
             retirement: None,
             new_follower: false,
-            now_ms: 0,
+            now_ms: Some(0),
             timer_elapsed_ms: 0,
             unsent_bytes: 0,
             jitter,
@@ -145,6 +149,17 @@ impl Raft {
 
     pub fn persisted_index(&self) -> Index {
         self.persisted_index
+    }
+
+    /// What must survive a crash now: the term, the vote cast in it, and the highest
+    /// signature that is both committed and acknowledged as durable.
+    pub fn hard_state(&self) -> HardState {
+        let durable = self.commit_index.min(self.persisted_index);
+        HardState {
+            term: self.term,
+            vote: self.voted_for,
+            commit_index: self.log.committable_at_or_below(durable).unwrap_or(0),
+        }
     }
 
     /// All entries held, index 1 first.
@@ -370,6 +385,7 @@ impl ConsensusEngine for Raft {
 
     fn handle(&mut self, input: Input<Message>) -> Result<Vec<Output<Message>>, ConsensusError> {
         self.out.clear();
+        let durable = self.hard_state();
         match input {
             Input::Bootstrap => self.bootstrap()?,
             Input::Receive { from, message } => self.receive(from, message),
@@ -380,6 +396,12 @@ impl ConsensusEngine for Raft {
             }
             Input::Persisted { index } => self.persisted(index),
             Input::AddLearner { node } => self.add_learner(node)?,
+        }
+        // The host persists this before any send of the step (see the crate docs). Only the
+        // newest hard state matters: terms only grow, and a vote only appears within a term.
+        let hard_state = self.hard_state();
+        if hard_state != durable {
+            self.out.insert(0, Output::PersistHardState(hard_state));
         }
         Ok(std::mem::take(&mut self.out))
     }

@@ -5,8 +5,9 @@ use crate::engine::Role;
 
 impl Raft {
     pub(super) fn tick(&mut self, now_ms: u64) {
-        let elapsed_ms = now_ms.saturating_sub(self.now_ms);
-        self.now_ms = self.now_ms.max(now_ms);
+        let previous_ms = self.now_ms.unwrap_or(now_ms);
+        let elapsed_ms = now_ms.saturating_sub(previous_ms);
+        self.now_ms = Some(previous_ms.max(now_ms));
         self.timer_elapsed_ms = self.timer_elapsed_ms.saturating_add(elapsed_ms);
         if self.role == Role::Leader {
             self.leader_tick(elapsed_ms);

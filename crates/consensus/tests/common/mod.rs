@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use quorate_consensus::{
-    ConsensusEngine, Input, Message, NodeId, Output, Proposal, Raft, RaftConfig,
+    ConsensusEngine, HardState, Input, Message, NodeId, Output, Proposal, Raft, RaftConfig,
 };
 
 pub struct Cluster {
@@ -18,6 +18,9 @@ pub struct Cluster {
     pub truncations: Vec<(NodeId, u64)>,
     /// When false, `Persist` outputs wait for an explicit `persist` call.
     pub auto_persist: bool,
+    /// Each node's durable hard state: the last `PersistHardState` it asked for, written
+    /// synchronously before its sends are queued, as the host contract demands.
+    pub hard_states: BTreeMap<NodeId, HardState>,
 }
 
 pub fn config(id: u64) -> RaftConfig {
@@ -44,6 +47,7 @@ impl Cluster {
             now_ms: BTreeMap::new(),
             truncations: Vec::new(),
             auto_persist: true,
+            hard_states: BTreeMap::new(),
         };
         for id in 0..n {
             c.add_node(make_config(id));
@@ -81,6 +85,9 @@ impl Cluster {
             node.check_invariants().expect("invariants hold");
             for output in outputs {
                 match output {
+                    Output::PersistHardState(hard_state) => {
+                        self.hard_states.insert(id, hard_state);
+                    }
                     Output::Send { to, message } => {
                         self.outbox
                             .get_mut(&id)
@@ -98,6 +105,24 @@ impl Cluster {
                 }
             }
         }
+    }
+
+    /// Node `id` crashes and restarts from what was durable: its last persisted hard state
+    /// and the entries acknowledged as persisted. Its queued messages are lost.
+    pub fn restart(&mut self, id: u64) {
+        let node = self.node(id);
+        let durable = usize::try_from(node.persisted_index()).expect("index fits");
+        let entries = node.entries()[..durable].to_vec();
+        let config = node.config().clone();
+        let hard_state = self
+            .hard_states
+            .get(&NodeId(id))
+            .copied()
+            .unwrap_or_default();
+        let restored = Raft::restore(config, hard_state, entries, None).expect("restorable");
+        restored.check_invariants().expect("invariants hold");
+        self.nodes.insert(NodeId(id), restored);
+        self.drop_outbox(id);
     }
 
     /// Acknowledges that node `id` has persisted its whole log.

@@ -51,6 +51,8 @@ enum PlantedBug {
     FabricateAcks,
     AckBeforeDurable,
     CorruptEntries,
+    /// The disk acknowledges a node's term and vote before writing them.
+    LazyHardState,
     StaleReads,
 }
 
@@ -67,6 +69,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         PlantedBug::FabricateAcks => Tamper::FabricateAcks,
         PlantedBug::AckBeforeDurable => Tamper::AckBeforeDurable,
         PlantedBug::CorruptEntries => Tamper::CorruptEntries,
+        PlantedBug::LazyHardState => Tamper::LazyHardState,
         PlantedBug::StaleReads => Tamper::StaleReads,
     });
     // Write errors (e.g. a closed pipe) end the command with an error, never a panic.

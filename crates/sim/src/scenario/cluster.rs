@@ -109,7 +109,8 @@ impl Cluster {
                             index: node.raft.last_index(),
                         });
                     }
-                    Output::Truncate { .. }
+                    Output::PersistHardState(_)
+                    | Output::Truncate { .. }
                     | Output::Commit { .. }
                     | Output::RoleChanged { .. } => {}
                 }

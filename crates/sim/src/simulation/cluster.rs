@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::clients::Clients;
 use super::config::SimConfig;
-use super::invariants::{CommittedLog, ElectionSafety, LogMatching, check_commit_durable};
+use super::invariants::{CommittedLog, ElectionSafety, LogMatching, Votes, check_commit_durable};
 use super::network::{Network, Packet, SendFate};
 use super::node::SimNode;
 use super::tamper::Tamper;
@@ -35,6 +35,7 @@ pub struct Cluster {
     pub(super) elections: ElectionSafety,
     pub(super) committed: CommittedLog,
     log_matching: LogMatching,
+    votes: Votes,
     /// The membership of the newest committed configuration, as the simulator arranged it.
     pub(super) members: BTreeSet<NodeId>,
     pub(super) replacement: Option<Replacement>,
@@ -43,7 +44,10 @@ pub struct Cluster {
     pub(super) next_node_id: u64,
     tamper: Option<Tamper>,
     pub(super) crash_count: u64,
+    pub(super) restart_count: u64,
     pub(super) join_count: u64,
+    /// Splits of the live nodes into two groups (majority/minority, or the leader alone).
+    pub(super) split_count: u64,
 }
 
 impl Cluster {
@@ -54,6 +58,7 @@ impl Cluster {
         for &id in &members {
             let mut node = SimNode::new(config, raft_config(config, id, &mut rng));
             node.engine.install_configuration(members.clone());
+            node.base_configuration = Some(members.clone());
             nodes.insert(id, node);
         }
         Self {
@@ -67,6 +72,7 @@ impl Cluster {
             elections: ElectionSafety::default(),
             committed: CommittedLog::default(),
             log_matching: LogMatching::default(),
+            votes: Votes::default(),
             next_node_id: config.node_count as u64 + 1,
             config: config.clone(),
             rng,
@@ -77,11 +83,13 @@ impl Cluster {
             scanned_committed: 0,
             tamper: config.tamper,
             crash_count: 0,
+            restart_count: 0,
             join_count: 0,
+            split_count: 0,
         }
     }
 
-    /// Advances virtual time by one step: faults (if on), deliveries, disk completions, ticks,
+    /// Advances virtual time by one step: faults (if on), restarts due, deliveries, disk completions, ticks,
     /// then the harness (signatures, clients, replacements), then every live node's own
     /// invariants. Err is a violated invariant.
     pub fn step(&mut self, faults: bool) -> Result<(), String> {
@@ -90,6 +98,7 @@ impl Cluster {
         if faults {
             self.inject_faults();
         }
+        self.restart_due()?;
         while let Some(packet) = self.network.pop_due(self.now_ms) {
             self.deliver(packet)?;
         }
@@ -178,6 +187,14 @@ impl Cluster {
         inputs: &mut VecDeque<(NodeId, Input<Message>)>,
     ) -> Result<(), String> {
         match output {
+            Output::PersistHardState(hard_state) => {
+                let lazy = self.tamper == Some(Tamper::LazyHardState);
+                if let Some(node) = self.nodes.get_mut(&id) {
+                    node.disk
+                        .write_hard_state(&mut self.rng, self.now_ms, hard_state, lazy);
+                }
+                Ok(())
+            }
             Output::Send { to, message } => self.send(id, to, message, inputs),
             Output::Persist {
                 first_index,
@@ -239,6 +256,7 @@ impl Cluster {
         message: Message,
         inputs: &mut VecDeque<(NodeId, Input<Message>)>,
     ) -> Result<(), String> {
+        self.votes.on_send(from, to, &message)?;
         if self.tamper == Some(Tamper::FabricateAcks)
             && let Message::AppendEntries(append) = &message
         {
@@ -293,6 +311,41 @@ impl Cluster {
             last.payload = payload.into();
         }
         self.handle(to, Input::Receive { from, message })
+    }
+
+    /// Restarts every crashed node whose downtime is over, from its disk. What it durably
+    /// kept must cover every term and vote it sent, and its commit must agree with the
+    /// committed log (its entries are re-applied to an empty replica).
+    fn restart_due(&mut self) -> Result<(), String> {
+        let due: Vec<NodeId> = self
+            .nodes
+            .iter()
+            .filter(|(_, n)| !n.alive && n.restart_at_ms.is_some_and(|at| at <= self.now_ms))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            let raft = raft_config(&self.config, id, &mut self.rng);
+            let Some(node) = self.nodes.get_mut(&id) else {
+                continue;
+            };
+            self.votes.on_restart(id, &node.disk.durable_hard_state())?;
+            node.restart(raft)?;
+            let engine = &node.engine;
+            let commit = engine.commit_index();
+            let event = Event::Restart {
+                node: id,
+                term: engine.term(),
+                last_index: engine.last_index(),
+                commit,
+            };
+            self.trace.record(self.now_ms, event);
+            self.restart_count += 1;
+            self.committed.on_restart(id, commit)?;
+            if commit > 0 {
+                self.on_commit(id, commit)?;
+            }
+        }
+        Ok(())
     }
 
     fn on_commit(&mut self, id: NodeId, index: Index) -> Result<(), String> {

@@ -3,10 +3,15 @@
 //! (a torn tail) and any truncation still queued. As a correct IO shell must, a write's
 //! acknowledgement is clamped below any truncation queued after it, so that a stale write
 //! never vouches for the entries that replaced it.
+//!
+//! The hard state (term, vote, a known commit point) goes through the same disk, but
+//! synchronously: the host contract requires it durable before the step's sends, so it is
+//! durable the moment it is written. The planted `LazyHardState` bug instead queues it like
+//! an entry write, so a crash can lose a vote the node already sent.
 
 use std::collections::VecDeque;
 
-use quorate_consensus::{Entry, Index};
+use quorate_consensus::{Entry, HardState, Index};
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
@@ -21,12 +26,14 @@ enum DiskOp {
     Truncate {
         index: Index,
     },
+    HardState(HardState),
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct Disk {
     /// Entry `i` is at position `i - 1`.
     durable: Vec<Entry>,
+    durable_hard_state: HardState,
     /// Queued operations with their completion times, oldest first.
     queue: VecDeque<(u64, DiskOp)>,
     latency_ms: (u64, u64),
@@ -56,6 +63,26 @@ impl Disk {
                 ack_limit: Index::MAX,
             },
         );
+    }
+
+    /// Makes `hard_state` durable at once (an fsync the node waits for), or, when `lazy`
+    /// (a planted bug), queues it behind the pending writes like any other operation.
+    pub fn write_hard_state(
+        &mut self,
+        rng: &mut ChaCha8Rng,
+        now_ms: u64,
+        hard_state: HardState,
+        lazy: bool,
+    ) {
+        if lazy {
+            self.enqueue(rng, now_ms, DiskOp::HardState(hard_state));
+        } else {
+            self.durable_hard_state = hard_state;
+        }
+    }
+
+    pub fn durable_hard_state(&self) -> HardState {
+        self.durable_hard_state
     }
 
     pub fn truncate(&mut self, rng: &mut ChaCha8Rng, now_ms: u64, index: Index) {
@@ -91,6 +118,7 @@ impl Disk {
                     self.durable.extend(entries);
                 }
                 DiskOp::Truncate { index } => self.truncate_durable(index),
+                DiskOp::HardState(hard_state) => self.durable_hard_state = hard_state,
             }
         }
         persisted

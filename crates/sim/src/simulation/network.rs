@@ -94,6 +94,16 @@ impl<M: Clone> Network<M> {
         }
     }
 
+    /// Cuts every link between the two groups, both ways: each side still talks within.
+    pub fn split(&mut self, group: &[NodeId], rest: &[NodeId]) {
+        for &a in group {
+            for &b in rest.iter().filter(|b| **b != a) {
+                self.cut(a, b);
+                self.cut(b, a);
+            }
+        }
+    }
+
     pub fn heal(&mut self) {
         self.cut_links.clear();
     }
@@ -146,6 +156,22 @@ mod tests {
         network.heal();
         network.send(&mut rng, 20, packet(2, 1, 3));
         assert_eq!(network.pop_due(30).map(|p| p.message), Some(3));
+    }
+
+    #[test]
+    fn a_split_cuts_across_the_groups_only() {
+        let mut rng = ChaCha8Rng::seed_from_u64(7);
+        let mut network = Network::new(NetworkFaults::HEALED);
+        network.split(&[NodeId(1)], &[NodeId(2), NodeId(3)]);
+        for (from, to, message) in [(1, 2, 1), (3, 1, 2), (2, 3, 3), (3, 2, 4)] {
+            network.send(&mut rng, 0, packet(from, to, message));
+        }
+        let mut delivered = Vec::new();
+        while let Some(p) = network.pop_due(100) {
+            delivered.push(p.message);
+        }
+        delivered.sort_unstable();
+        assert_eq!(delivered, [3, 4]);
     }
 
     #[test]

@@ -26,8 +26,12 @@ pub struct RunReport {
     pub committed: Index,
     pub leaders_elected: usize,
     pub crashes: u64,
+    /// Crashed nodes that restarted from their disks under the same identity.
+    pub restarts: u64,
     /// Crashed members replaced by fresh nodes through committed reconfigurations.
     pub joins: u64,
+    /// Network splits into two groups (majority/minority, or the leader alone).
+    pub splits: u64,
     pub operations: usize,
     pub operations_returned: usize,
     /// The linearizability verdict, in one line.
@@ -63,8 +67,14 @@ impl fmt::Display for RunReport {
         )?;
         writeln!(
             f,
-            "  committed {} entries, {} leaders elected, {} crashes, {} joins",
-            self.committed, self.leaders_elected, self.crashes, self.joins
+            "  committed {} entries, {} leaders elected, {} crashes, {} restarts, {} joins, \
+             {} splits",
+            self.committed,
+            self.leaders_elected,
+            self.crashes,
+            self.restarts,
+            self.joins,
+            self.splits
         )?;
         write!(
             f,

@@ -29,7 +29,9 @@ pub fn run_seed(config: &SimConfig, seed: u64) -> RunReport {
         committed,
         now_ms,
         crash_count,
+        restart_count,
         join_count,
+        split_count,
         ..
     } = cluster;
     let history = clients.finish();
@@ -63,7 +65,9 @@ pub fn run_seed(config: &SimConfig, seed: u64) -> RunReport {
         committed: committed.len(),
         leaders_elected: elections.leader_count(),
         crashes: crash_count,
+        restarts: restart_count,
         joins: join_count,
+        splits: split_count,
         operations: history.len(),
         operations_returned,
         linearizability,

@@ -12,6 +12,9 @@ pub enum Tamper {
     /// The network flips a byte in the payload of the last entry of every AppendEntries it
     /// delivers to one node, so that node's log silently diverges.
     CorruptEntries,
+    /// The disk acknowledges the hard state (term and vote) at once but writes it only after
+    /// the writes queued before it, so a crash can lose a vote or term the node already sent.
+    LazyHardState,
     /// Every node answers reads with the value from before the key's latest write.
     StaleReads,
 }

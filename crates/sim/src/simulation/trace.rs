@@ -170,6 +170,12 @@ pub enum Event {
     Crash {
         node: NodeId,
     },
+    Restart {
+        node: NodeId,
+        term: Term,
+        last_index: Index,
+        commit: Index,
+    },
     Join {
         node: NodeId,
         replaces: NodeId,
@@ -264,6 +270,15 @@ impl fmt::Display for Event {
             Event::Partition { description } => write!(f, "partition: {description}"),
             Event::Heal => write!(f, "network healed"),
             Event::Crash { node } => write!(f, "{node} crashes"),
+            Event::Restart {
+                node,
+                term,
+                last_index,
+                commit,
+            } => write!(
+                f,
+                "{node} restarts from disk in term {term}, log to {last_index}, commit {commit}"
+            ),
             Event::Join { node, replaces } => write!(f, "{node} joins, replacing {replaces}"),
             Event::LivenessPhase => write!(f, "faults stop: liveness phase"),
         }

@@ -64,6 +64,20 @@ impl CommittedLog {
         Ok(())
     }
 
+    /// `node` restarts from its disk with commit index `commit`: a crash may lose commit
+    /// progress, never invent it. Its commit is then re-reported from scratch, so the
+    /// restored log is checked against the committed one.
+    pub fn on_restart(&mut self, node: NodeId, commit: Index) -> Result<(), String> {
+        let previous = self.node_commit(node);
+        if commit > previous {
+            return Err(format!(
+                "DurableCommit: {node} restarts with commit {commit}, past its commit {previous}"
+            ));
+        }
+        self.node_commit.insert(node, 0);
+        Ok(())
+    }
+
     /// `node` truncates its log after `index`: nothing it committed may go.
     pub fn on_truncate(&self, node: NodeId, index: Index) -> Result<(), String> {
         let committed = self.node_commit(node);

@@ -6,8 +6,10 @@ mod committed_log;
 mod durability;
 mod election_safety;
 mod log_matching;
+mod votes;
 
 pub use committed_log::CommittedLog;
 pub use durability::check_commit_durable;
 pub use election_safety::ElectionSafety;
 pub use log_matching::{LogMatching, check_logs_match};
+pub use votes::Votes;
