@@ -22,7 +22,9 @@ pub struct SimArgs {
     /// Cluster size.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(3..=5))]
     nodes: u64,
-    /// How hostile the network, disks and crashes are during the safety phase.
+    /// How hostile the safety phase is: packet loss, delays and partitions (one-way cuts,
+    /// isolated nodes, minority/majority splits), slow disks, and crashes (most restart from
+    /// disk, some are replaced by a new node).
     #[arg(long, value_enum, default_value_t = Faults::Low)]
     faults: Faults,
     /// Virtual length of the safety phase, before faults heal.
@@ -48,11 +50,15 @@ enum Faults {
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum PlantedBug {
+    /// The network forges a success ACK for every AppendEntries.
     FabricateAcks,
+    /// The disk acknowledges log writes before they are durable.
     AckBeforeDurable,
+    /// The network corrupts the entries it delivers to one node.
     CorruptEntries,
     /// The disk acknowledges a node's term and vote before writing them.
     LazyHardState,
+    /// Nodes answer reads with the value from before the latest write.
     StaleReads,
 }
 
