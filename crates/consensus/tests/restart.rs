@@ -8,8 +8,10 @@ mod common;
 
 use common::{Cluster, config};
 use quorate_consensus::message::{AppendEntries, ElectionType, RequestVote};
+use quorate_consensus::raft::RetirementPhase;
 use quorate_consensus::{
-    ConsensusEngine, ConsensusError, HardState, Input, Message, NodeId, Output, Raft, Role,
+    ConsensusEngine, ConsensusError, HardState, Input, Message, NodeId, Output, Proposal, Raft,
+    Role,
 };
 
 /// A regular RequestVote for `term` from a candidate whose log is as good as `up_to`'s.
@@ -174,6 +176,44 @@ fn a_restarted_node_keeps_its_known_commit_and_configuration() {
     assert_eq!(node.commit_index(), commit);
     assert_eq!(node.members(), [0, 1, 2].map(NodeId).into());
     assert_eq!(node.leader(), None);
+}
+
+/// Membership is rebuilt from the log's reconfiguration and cleanup entries up to the known
+/// commit: a node whose retirement committed stays out, and the others forget it.
+#[test]
+fn a_restart_replays_reconfiguration_and_retirement() {
+    let mut c = Cluster::started(2);
+    c.add_node(config(2));
+    c.reconfigure(0, &[1, 2]);
+    c.sign(0);
+    c.settle();
+    let cleanup = Proposal::retired_committed([NodeId(0)].into(), Vec::new());
+    c.step(0, Input::Propose(vec![cleanup]));
+    c.sign(0);
+    c.settle();
+    assert_eq!(
+        c.node(0).retirement_phase(),
+        Some(RetirementPhase::RetiredCommitted)
+    );
+    c.restart(0);
+    assert_eq!(c.node(0).role(), Role::None);
+    assert_eq!(
+        c.node(0).retirement_phase(),
+        Some(RetirementPhase::RetiredCommitted)
+    );
+    // Node 0 handed over to node 1, which commits the cleanup with a signature of its own.
+    assert_eq!(c.node(1).role(), Role::Leader);
+    c.sign(1);
+    c.settle();
+    let live_configurations: Vec<_> = c.node(2).configurations().cloned().collect();
+    let live_peers = c.node(2).peers().keys().copied().collect::<Vec<_>>();
+    assert_eq!(live_peers, [NodeId(1)]);
+    c.restart(2);
+    let node = c.node(2);
+    assert_eq!(node.role(), Role::Follower);
+    let configurations: Vec<_> = node.configurations().cloned().collect();
+    assert_eq!(configurations, live_configurations);
+    assert_eq!(node.peers().keys().copied().collect::<Vec<_>>(), live_peers);
 }
 
 /// A leader that crashes comes back as a follower, never as leader of its old term; the
