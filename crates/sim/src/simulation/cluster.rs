@@ -45,6 +45,8 @@ pub struct Cluster {
     tamper: Option<Tamper>,
     pub(super) crash_count: u64,
     pub(super) restart_count: u64,
+    /// Outages: every member crashed at once.
+    pub(super) outage_count: u64,
     pub(super) join_count: u64,
     /// Splits of the live nodes into two groups (majority/minority, or the leader alone).
     pub(super) split_count: u64,
@@ -84,6 +86,7 @@ impl Cluster {
             tamper: config.tamper,
             crash_count: 0,
             restart_count: 0,
+            outage_count: 0,
             join_count: 0,
             split_count: 0,
         }

@@ -2,7 +2,8 @@
 //! nodes split into two groups, the leader cut off from the rest) and crashes. A crashed
 //! node usually restarts from its disk after a while, under the same identity, keeping only
 //! what its disk acknowledged; otherwise it never returns and a fresh node replaces it
-//! through a reconfiguration, as an operator would.
+//! through a reconfiguration, as an operator would. Rarely, every member crashes at once
+//! (a power outage) and all of them restart from their disks.
 
 use quorate_consensus::NodeId;
 use rand::RngExt;
@@ -15,6 +16,9 @@ use super::trace::Event;
 
 /// Of every four crashes, this many restart from disk; the rest are replaced.
 const RESTARTS_PER_FOUR_CRASHES: u32 = 3;
+
+/// One crash in this many is a power outage instead: every member crashes at once.
+const OUTAGE_ONE_CRASH_IN: u32 = 10;
 
 impl Cluster {
     /// Network partitions and crashes, each with its configured per-step chance.
@@ -37,6 +41,10 @@ impl Cluster {
             // Below three members, one crash already loses the quorum.
             && self.members.len() >= 3
         {
+            if self.rng.random_ratio(1, OUTAGE_ONE_CRASH_IN) {
+                self.outage();
+                return;
+            }
             let members: Vec<NodeId> = self.members.iter().copied().collect();
             let victim = members[self.rng.random_range(0..members.len())];
             if self.rng.random_ratio(RESTARTS_PER_FOUR_CRASHES, 4) {
@@ -49,6 +57,19 @@ impl Cluster {
                 self.crash(victim, None);
                 self.replace(victim);
             }
+        }
+    }
+
+    /// Every member loses power at once; all restart from their disks, so whatever was
+    /// committed must have been durable on a quorum.
+    fn outage(&mut self) {
+        self.trace.record(self.now_ms, Event::Outage);
+        self.outage_count += 1;
+        for victim in self.members.clone() {
+            let downtime_ms = self
+                .rng
+                .random_range(0..=2 * self.config.election_timeout_ms);
+            self.crash(victim, Some(self.now_ms + downtime_ms));
         }
     }
 

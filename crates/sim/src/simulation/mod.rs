@@ -7,7 +7,8 @@
 //! Crashes: Quorate is durable by default, so most crashed nodes restart under the same
 //! identity from their simulated disk: the durable log (the unsynced suffix and queued
 //! truncations are lost) and the durable hard state (term, vote, a known commit point),
-//! written synchronously as the engine's host contract requires. The others never return:
+//! written synchronously as the engine's host contract requires; one crash in ten is a power
+//! outage that takes every member down at once. The others never return:
 //! they keep their disk (the durability check counts it) and a fresh node replaces them
 //! through a reconfiguration, as an operator would. A crash is only injected while every
 //! configuration any live node still considers active has all its members up, so a quorum

@@ -28,6 +28,8 @@ pub struct RunReport {
     pub crashes: u64,
     /// Crashed nodes that restarted from their disks under the same identity.
     pub restarts: u64,
+    /// Times every member crashed at once (each also counts as crashes and restarts).
+    pub outages: u64,
     /// Crashed members replaced by fresh nodes through committed reconfigurations.
     pub joins: u64,
     /// Network splits into two groups (majority/minority, or the leader alone).
@@ -67,12 +69,13 @@ impl fmt::Display for RunReport {
         )?;
         writeln!(
             f,
-            "  committed {} entries, {} leaders elected, {} crashes, {} restarts, {} joins, \
-             {} splits",
+            "  committed {} entries, {} leaders elected, {} crashes, {} restarts ({} outages), \
+             {} joins, {} splits",
             self.committed,
             self.leaders_elected,
             self.crashes,
             self.restarts,
+            self.outages,
             self.joins,
             self.splits
         )?;

@@ -30,6 +30,7 @@ pub fn run_seed(config: &SimConfig, seed: u64) -> RunReport {
         now_ms,
         crash_count,
         restart_count,
+        outage_count,
         join_count,
         split_count,
         ..
@@ -66,6 +67,7 @@ pub fn run_seed(config: &SimConfig, seed: u64) -> RunReport {
         leaders_elected: elections.leader_count(),
         crashes: crash_count,
         restarts: restart_count,
+        outages: outage_count,
         joins: join_count,
         splits: split_count,
         operations: history.len(),

@@ -170,6 +170,8 @@ pub enum Event {
     Crash {
         node: NodeId,
     },
+    /// Every member crashes at once.
+    Outage,
     Restart {
         node: NodeId,
         term: Term,
@@ -270,6 +272,7 @@ impl fmt::Display for Event {
             Event::Partition { description } => write!(f, "partition: {description}"),
             Event::Heal => write!(f, "network healed"),
             Event::Crash { node } => write!(f, "{node} crashes"),
+            Event::Outage => write!(f, "power outage: every member crashes"),
             Event::Restart {
                 node,
                 term,
