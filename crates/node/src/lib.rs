@@ -1,0 +1,6 @@
+//! The running Quorate node (being built): its configuration in CCF's JSON shape, the TLS
+//! client frontends with the endpoint registry, and the authenticated node-to-node channels.
+
+pub mod channel;
+pub mod config;
+pub mod frontend;
