@@ -8,12 +8,15 @@
 //! | [`certificate`] | service cert (CA, pathlen 1), service-endorsed node certs, member/user id = SHA-256 of cert DER |
 //! | [`cose`] | COSE_Sign1 ES384: ledger root signatures (detached, vds 395 = 2, `ccf.v1` txid) and governance requests (`ccf.gov.msg.*`) |
 //! | [`hash`], [`mac`], [`aead`] | SHA-256 tree and digests; HMAC commit secrets; AES-256-GCM ledger domains |
+//! | [`key_exchange`], [`kdf`] | ephemeral ECDH P-384 and HKDF-SHA256 for node-to-node channel keys |
 
 pub mod aead;
 pub mod certificate;
 pub mod cose;
 pub mod error;
 pub mod hash;
+pub mod kdf;
+pub mod key_exchange;
 pub mod keys;
 pub mod mac;
 mod pem;
