@@ -1,5 +1,5 @@
-//! Random schedules of time, delivery, loss, partitions and proposals on a small cluster;
-//! after every step the cross-node safety properties of ccfraft.tla must hold.
+//! Random schedules of time, delivery, loss, partitions, proposals and crash-restarts on a
+//! small cluster; after every step the cross-node safety properties of ccfraft.tla must hold.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -13,14 +13,32 @@ use quorate_consensus::{ConsensusEngine, Entry, Index, NodeId, RaftConfig, Role,
 
 #[derive(Debug, Clone)]
 enum Step {
-    Tick { node: u64, ms: u64 },
-    DeliverOne { from: u64, to: u64 },
-    DropOne { from: u64 },
+    Tick {
+        node: u64,
+        ms: u64,
+    },
+    DeliverOne {
+        from: u64,
+        to: u64,
+    },
+    DropOne {
+        from: u64,
+    },
     DeliverAll,
-    Propose { node: u64 },
-    Sign { node: u64 },
-    Isolate { node: u64 },
+    Propose {
+        node: u64,
+    },
+    Sign {
+        node: u64,
+    },
+    Isolate {
+        node: u64,
+    },
     Heal,
+    /// The node crashes and restarts from its durable hard state and log.
+    Restart {
+        node: u64,
+    },
 }
 
 const NODES: u64 = 3;
@@ -34,8 +52,9 @@ fn step() -> impl Strategy<Value = Step> {
         4 => Just(Step::DeliverAll),
         3 => node.clone().prop_map(|node| Step::Propose { node }),
         3 => node.clone().prop_map(|node| Step::Sign { node }),
-        1 => node.prop_map(|node| Step::Isolate { node }),
+        1 => node.clone().prop_map(|node| Step::Isolate { node }),
         2 => Just(Step::Heal),
+        1 => node.prop_map(|node| Step::Restart { node }),
     ]
 }
 
@@ -117,6 +136,15 @@ proptest! {
                 }
                 Step::Isolate { node } => c.isolate(node),
                 Step::Heal => c.heal(),
+                Step::Restart { node } => {
+                    // A restart may lose commit progress, never invent it; its commit is
+                    // then followed from the restored value.
+                    let before = c.node(node).commit_index();
+                    c.restart(node);
+                    let after = c.node(node).commit_index();
+                    prop_assert!(after <= before, "restart raised commit {} to {}", before, after);
+                    history.commit.insert(NodeId(node), after);
+                }
             }
             if let Err(e) = history.check(&c) {
                 prop_assert!(false, "{}", e);
