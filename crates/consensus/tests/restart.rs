@@ -261,9 +261,16 @@ fn a_log_ahead_of_the_hard_state_is_refused() {
         commit_index: entries.len() as u64 + 1,
         ..c.hard_states[&NodeId(1)]
     };
-    let restored = Raft::restore(config(1), past_the_log, entries, None);
+    let restored = Raft::restore(config(1), past_the_log, entries.clone(), None);
     assert!(matches!(
         restored,
+        Err(ConsensusError::InconsistentDurableState(_))
+    ));
+    let mut shuffled = entries;
+    shuffled.reverse();
+    let backwards = Raft::restore(config(1), c.hard_states[&NodeId(1)], shuffled, None);
+    assert!(matches!(
+        backwards,
         Err(ConsensusError::InconsistentDurableState(_))
     ));
 }

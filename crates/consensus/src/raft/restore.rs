@@ -21,8 +21,9 @@ impl Raft {
     /// afterwards only sets the clock.
     ///
     /// Errors if the durable state cannot have come from a host keeping the crate's
-    /// durability contract: an entry from a term later than the hard state's, a vote
-    /// without a term, or a commit index that is not a durable signature.
+    /// durability contract: terms going backwards along the log, an entry from a term later
+    /// than the hard state's, a vote without a term, or a commit index that is not a
+    /// durable signature.
     pub fn restore(
         config: RaftConfig,
         hard_state: HardState,
@@ -45,7 +46,8 @@ impl Raft {
             raft.role = Role::Follower;
         }
         // Committing replays what the commit sets off (retirement phases, cleanups,
-        // configurations settling); the host already knows, so the outputs are dropped.
+        // configurations settling). Its outputs are dropped: the host reads `commit_index()`
+        // to learn what it may apply again.
         raft.commit(hard_state.commit_index);
         raft.out.clear();
         raft.announced = (raft.role, raft.term);
@@ -59,6 +61,12 @@ impl Raft {
 
 fn check_durable_state(hard_state: &HardState, entries: &[Entry]) -> Result<(), ConsensusError> {
     let inconsistent = |detail: String| Err(ConsensusError::InconsistentDurableState(detail));
+    if let Some(pos) = entries
+        .windows(2)
+        .position(|pair| pair[1].term < pair[0].term)
+    {
+        return inconsistent(format!("the term goes backwards at entry {}", pos + 2));
+    }
     if let Some((pos, entry)) = entries
         .iter()
         .enumerate()
