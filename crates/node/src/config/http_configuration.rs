@@ -9,12 +9,12 @@ use super::json_object::JsonObject;
 use super::size::{SIZE_SYNTAX, parse_size_bytes};
 
 /// HTTP/2's smallest allowed SETTINGS_MAX_FRAME_SIZE (RFC 9113 §6.5.2), 16KB.
-const HTTP2_MIN_FRAME_SIZE_BYTES: u64 = 16 * 1024;
+const HTTP2_MIN_FRAME_SIZE_BYTES: u32 = 16 * 1024;
 /// HTTP/2's largest allowed SETTINGS_MAX_FRAME_SIZE, 2^24 - 1 (CCF's schema says "16MB", one
 /// byte more than the protocol allows).
-const HTTP2_MAX_FRAME_SIZE_BYTES: u64 = (1 << 24) - 1;
+const HTTP2_MAX_FRAME_SIZE_BYTES: u32 = (1 << 24) - 1;
 /// HTTP/2's largest allowed flow-control window, 2^31 - 1 (RFC 9113 §6.9.1).
-const HTTP2_MAX_WINDOW_SIZE_BYTES: u64 = (1 << 31) - 1;
+const HTTP2_MAX_WINDOW_SIZE_BYTES: u32 = (1 << 31) - 1;
 
 /// Request limits for one RPC interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,10 +76,16 @@ impl HttpConfiguration {
                 })
             }
         };
-        let narrow = |bytes: Option<u64>, fallback: u32| {
-            bytes
-                .and_then(|b| u32::try_from(b).ok())
-                .unwrap_or(fallback)
+        let size_u32 = |key: &str, min: u32, max: u32| -> Result<Option<u32>, ConfigError> {
+            size(key, u64::from(min), u64::from(max))?
+                .map(|bytes| {
+                    u32::try_from(bytes).map_err(|_| ConfigError::InvalidValue {
+                        path: object.path_of(key),
+                        expected: "a size that fits in 32 bits".to_owned(),
+                        got: format!("{bytes} bytes"),
+                    })
+                })
+                .transpose()
         };
         Ok(Self {
             max_body_size_bytes: size("max_body_size", 0, u64::MAX)?
@@ -89,22 +95,21 @@ impl HttpConfiguration {
             max_headers_count: object
                 .integer("max_headers_count", 1, u64::MAX)?
                 .unwrap_or(default.max_headers_count),
-            max_concurrent_streams_count: narrow(
-                object.integer("max_concurrent_streams_count", 1, u64::from(u32::MAX))?,
-                default.max_concurrent_streams_count,
-            ),
-            initial_window_size_bytes: narrow(
-                size("initial_window_size", 1, HTTP2_MAX_WINDOW_SIZE_BYTES)?,
-                default.initial_window_size_bytes,
-            ),
-            max_frame_size_bytes: narrow(
-                size(
-                    "max_frame_size",
-                    HTTP2_MIN_FRAME_SIZE_BYTES,
-                    HTTP2_MAX_FRAME_SIZE_BYTES,
-                )?,
-                default.max_frame_size_bytes,
-            ),
+            max_concurrent_streams_count: object
+                .integer_u32("max_concurrent_streams_count", 1, u32::MAX)?
+                .unwrap_or(default.max_concurrent_streams_count),
+            initial_window_size_bytes: size_u32(
+                "initial_window_size",
+                1,
+                HTTP2_MAX_WINDOW_SIZE_BYTES,
+            )?
+            .unwrap_or(default.initial_window_size_bytes),
+            max_frame_size_bytes: size_u32(
+                "max_frame_size",
+                HTTP2_MIN_FRAME_SIZE_BYTES,
+                HTTP2_MAX_FRAME_SIZE_BYTES,
+            )?
+            .unwrap_or(default.max_frame_size_bytes),
         })
     }
 }

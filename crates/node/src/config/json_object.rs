@@ -219,6 +219,23 @@ impl<'a> JsonObject<'a> {
             .transpose()
     }
 
+    /// An optional integer in `min..=max`, for fields held as `u32`.
+    pub(crate) fn integer_u32(
+        &self,
+        key: &str,
+        min: u32,
+        max: u32,
+    ) -> Result<Option<u32>, ConfigError> {
+        let Some(value) = self.get(key) else {
+            return Ok(None);
+        };
+        let path = self.path_of(key);
+        let number = as_integer(value, &path, u64::from(min), u64::from(max))?;
+        u32::try_from(number)
+            .map(Some)
+            .map_err(|_| invalid(&path, "an integer that fits in 32 bits", value))
+    }
+
     /// An optional string converted by `parse`; `expected` describes the accepted syntax.
     pub(crate) fn parsed<T>(
         &self,

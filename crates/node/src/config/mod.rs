@@ -202,8 +202,7 @@ impl NodeConfig {
                 .unwrap_or_default(),
             platform,
             worker_threads: object
-                .integer("worker_threads", 0, u64::from(u32::MAX))?
-                .and_then(|threads| u32::try_from(threads).ok())
+                .integer_u32("worker_threads", 0, u32::MAX)?
                 .unwrap_or(0),
             logging: object
                 .section("logging", LoggingConfig::from_json)?

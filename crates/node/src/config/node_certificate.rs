@@ -81,8 +81,7 @@ impl NodeCertificateConfig {
                 .unwrap_or_default(),
             curve_id: CurveId::Secp384R1,
             initial_validity_days: object
-                .integer("initial_validity_days", 1, u64::from(u32::MAX))?
-                .and_then(|days| u32::try_from(days).ok())
+                .integer_u32("initial_validity_days", 1, u32::MAX)?
                 .unwrap_or(default.initial_validity_days),
         })
     }

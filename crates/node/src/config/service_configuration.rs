@@ -44,10 +44,7 @@ impl ServiceConfiguration {
                 path: object.path_of("recovery_threshold"),
             })?;
         let positive_u32 = |key: &str, default: u32| -> Result<u32, ConfigError> {
-            Ok(object
-                .integer(key, 1, u64::from(u32::MAX))?
-                .and_then(|n| u32::try_from(n).ok())
-                .unwrap_or(default))
+            Ok(object.integer_u32(key, 1, u32::MAX)?.unwrap_or(default))
         };
         Ok(Self {
             recovery_threshold,

@@ -72,12 +72,7 @@ impl StartConfig {
                 .section("service_configuration", ServiceConfiguration::from_json)?
                 .ok_or_else(|| missing("service_configuration"))?,
             initial_service_certificate_validity_days: object
-                .integer(
-                    "initial_service_certificate_validity_days",
-                    1,
-                    u64::from(u32::MAX),
-                )?
-                .and_then(|days| u32::try_from(days).ok())
+                .integer_u32("initial_service_certificate_validity_days", 1, u32::MAX)?
                 .unwrap_or(DEFAULT_INITIAL_SERVICE_CERTIFICATE_VALIDITY_DAYS),
             service_subject_name: object
                 .string("service_subject_name")?
@@ -124,7 +119,7 @@ impl StartConfig {
         } else {
             participants
         };
-        if threshold > 0 && threshold > u64::try_from(threshold_limit).unwrap_or(u64::MAX) {
+        if threshold > 0 && usize::try_from(threshold).map_or(true, |t| t > threshold_limit) {
             return Err(ConfigError::Inconsistent {
                 path: format!("{path}.service_configuration.recovery_threshold"),
                 reason: format!(
