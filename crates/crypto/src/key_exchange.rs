@@ -5,7 +5,9 @@
 //! randomness as an input and a test or the simulator can replay an exchange exactly.
 
 use aws_lc_rs::agreement::{ECDH_P384, PrivateKey, UnparsedPublicKey, agree};
-use zeroize::Zeroizing;
+/// Re-exported so callers can hold scalar entropy and shared secrets in wiped buffers without
+/// depending on `zeroize` themselves.
+pub use zeroize::Zeroizing;
 
 use crate::CryptoError;
 

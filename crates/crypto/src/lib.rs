@@ -20,6 +20,7 @@ pub mod key_exchange;
 pub mod keys;
 pub mod mac;
 mod pem;
+pub mod random;
 
 pub use certificate::{
     Certificate, SubjectAltName, Validity, create_endorsed_certificate,

@@ -1,0 +1,40 @@
+//! Limits that keep a channel's keys fresh and its memory bounded.
+
+use super::ChannelError;
+
+/// Tunables for one channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChannelConfig {
+    /// Messages sealed under one send key before the channel renews its keys (CCF's
+    /// `node_to_node_message_limit`). Bounds how much traffic one key protects.
+    pub message_limit: u64,
+    /// Messages held while no usable send key exists; beyond this `seal` fails rather than
+    /// letting an unresponsive peer grow our memory without bound.
+    pub max_queued_messages: usize,
+}
+
+impl Default for ChannelConfig {
+    fn default() -> Self {
+        Self {
+            message_limit: 1 << 30,
+            max_queued_messages: 4096,
+        }
+    }
+}
+
+impl ChannelConfig {
+    /// Rejects limits under which the channel could never send.
+    pub fn validate(&self) -> Result<(), ChannelError> {
+        if self.message_limit == 0 {
+            return Err(ChannelError::InvalidConfig(
+                "message_limit must be at least 1",
+            ));
+        }
+        if self.message_limit == u64::MAX {
+            return Err(ChannelError::InvalidConfig(
+                "message_limit must leave room for the counter after the last message",
+            ));
+        }
+        Ok(())
+    }
+}
