@@ -5,12 +5,10 @@
 
 mod channel_support;
 
-use channel_support::{
-    Delivered, Service, channel, deliver, established, ordered_pair, run, seal_one,
-};
+use channel_support::{Delivered, Service, channel, deliver, established, ordered_pair, run};
 use quorate_node::channel::{
-    ChannelConfig, ChannelError, ChannelState, Frame, KeyExchange, LocalIdentity, MessageKind,
-    NodeId, Received,
+    Channel, ChannelConfig, ChannelError, ChannelState, Frame, KeyExchange, LocalIdentity,
+    MessageKind, NodeId, Received,
 };
 
 fn message(kind: MessageKind, payload: &[u8]) -> (MessageKind, Vec<u8>) {
@@ -22,6 +20,13 @@ fn opened(received: Received) -> (MessageKind, Vec<u8>) {
         Received::Message { kind, payload } => (kind, payload),
         other => panic!("expected a message, got {other:?}"),
     }
+}
+
+/// A single sealed frame (the channel must be established and under its limit).
+fn seal_one(channel: &mut Channel, kind: MessageKind, payload: &[u8]) -> Vec<u8> {
+    let mut frames = channel.seal(kind, payload).unwrap();
+    assert_eq!(frames.len(), 1, "expected exactly one data frame");
+    frames.remove(0)
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -524,7 +529,7 @@ fn invalid_configuration_and_identity_are_refused() {
         ..ChannelConfig::default()
     };
     assert!(matches!(
-        quorate_node::channel::Channel::new(
+        Channel::new(
             low.clone(),
             high.node_id(),
             zero_limit,
@@ -533,7 +538,7 @@ fn invalid_configuration_and_identity_are_refused() {
         Err(ChannelError::InvalidConfig(_))
     ));
     assert!(matches!(
-        quorate_node::channel::Channel::new(
+        Channel::new(
             low.clone(),
             low.node_id(),
             ChannelConfig::default(),

@@ -154,10 +154,3 @@ pub fn established(config: ChannelConfig) -> (Channel, Channel) {
     assert_eq!(delivered, Delivered::default());
     (first, second)
 }
-
-/// A single sealed frame (the channel must be established and under its limit).
-pub fn seal_one(channel: &mut Channel, kind: MessageKind, payload: &[u8]) -> Vec<u8> {
-    let mut frames = channel.seal(kind, payload).unwrap();
-    assert_eq!(frames.len(), 1, "expected exactly one data frame");
-    frames.remove(0)
-}
