@@ -372,11 +372,11 @@ async fn the_handler_sees_the_client_certificate_or_anonymous() {
         let pki = pki();
         let endpoints = vec![Endpoint::new(Method::GET, "/whoami", vec![], describe)];
         let (server, _) = start(&pki, endpoints, FrontendOptions::default()).await;
-        for http2 in [false, true] {
+        for (http2, tls12_only) in [(false, false), (true, false), (false, true), (true, true)] {
             let with_cert = ClientOptions {
                 identity: Some(&pki.user),
                 http2,
-                tls12_only: false,
+                tls12_only,
             };
             let reply = Client::connect(&pki, server.local_addr(), with_cert)
                 .await
@@ -580,6 +580,24 @@ async fn headers_over_the_limits_are_431() {
         }
         let reply = client.send(request).await.unwrap();
         assert_eq!(reply.status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+
+        let h2 = ClientOptions {
+            identity: None,
+            http2: true,
+            tls12_only: false,
+        };
+        let mut client = Client::connect(&pki, server.local_addr(), h2).await;
+        let mut request = client.request(Method::GET, "/echo", Bytes::new());
+        request
+            .headers_mut()
+            .insert("x-big", "a".repeat(10_000).parse().unwrap());
+        let reply = client.send(request).await.unwrap();
+        assert_eq!(reply.status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+        assert_eq!(
+            client.get("/echo").await.status,
+            StatusCode::OK,
+            "HTTP/2 refuses the stream, not the connection"
+        );
 
         let mut client = Client::connect(&pki, server.local_addr(), ANONYMOUS_H1).await;
         assert_eq!(client.get("/echo").await.status, StatusCode::OK);
@@ -825,6 +843,116 @@ async fn malformed_http_gets_400_and_the_server_keeps_serving() {
             "{response:?}"
         );
         let mut client = Client::connect(&pki, server.local_addr(), ANONYMOUS_H1).await;
+        assert_eq!(client.get("/echo").await.status, StatusCode::OK);
+        server.shutdown(SHUTDOWN_GRACE).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn dropping_the_server_handle_stops_it() {
+    bounded(async {
+        let pki = pki();
+        let endpoints = vec![Endpoint::new(Method::GET, "/echo", vec![], describe)];
+        let (server, _) = start(&pki, endpoints, FrontendOptions::default()).await;
+        let address = server.local_addr();
+        let mut client = Client::connect(&pki, address, ANONYMOUS_H1).await;
+        assert_eq!(client.get("/echo").await.status, StatusCode::OK);
+        drop(server);
+        client.driver.await.unwrap();
+        while TcpStream::connect(address).await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+}
+
+/// Presents whatever certificate and key it was given, unchecked, as a misbehaving client would.
+#[derive(Debug)]
+struct ForgedClientCertificate(Arc<rustls::sign::CertifiedKey>);
+
+impl rustls::client::ResolvesClientCert for ForgedClientCertificate {
+    fn resolve(
+        &self,
+        _root_hint_subjects: &[&[u8]],
+        _schemes: &[rustls::SignatureScheme],
+    ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        Some(Arc::clone(&self.0))
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
+}
+
+/// Whether a client presenting `certificate_der` and signing with `key` gets a request answered.
+async fn forged_client_is_answered(
+    pki: &Pki,
+    address: SocketAddr,
+    certificate_der: Vec<u8>,
+    key: &KeyPair,
+) -> bool {
+    let provider = crypto_provider();
+    let signing_key = provider
+        .key_provider
+        .load_private_key(PrivateKeyDer::from_pem_slice(key.to_pem().as_bytes()).unwrap())
+        .unwrap();
+    let certified =
+        rustls::sign::CertifiedKey::new(vec![CertificateDer::from(certificate_der)], signing_key);
+    let mut roots = RootCertStore::empty();
+    roots
+        .add(CertificateDer::from(pki.service_cert.der().to_vec()))
+        .unwrap();
+    let mut config = ClientConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_cert_resolver(Arc::new(ForgedClientCertificate(Arc::new(certified))));
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let tcp = TcpStream::connect(address).await.unwrap();
+    // In TLS 1.3 the server judges the client's certificate after the client considers the
+    // handshake done, so a refusal may only show on the first request.
+    let Ok(tls) = TlsConnector::from(Arc::new(config))
+        .connect(ServerName::from(LOOPBACK), tcp)
+        .await
+    else {
+        return false;
+    };
+    let Ok((mut sender, connection)) = http1::handshake(TokioIo::new(tls)).await else {
+        return false;
+    };
+    let driver = tokio::spawn(connection);
+    let request = Request::builder()
+        .uri("/echo")
+        .header("host", address.to_string())
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let answered = sender.send_request(request).await.is_ok();
+    driver.abort();
+    answered
+}
+
+#[tokio::test]
+async fn garbage_certificates_and_certificates_without_their_key_are_refused_at_tls() {
+    bounded(async {
+        let pki = pki();
+        let endpoints = vec![Endpoint::new(Method::GET, "/echo", vec![], describe)];
+        let (server, _) = start(&pki, endpoints, FrontendOptions::default()).await;
+        let address = server.local_addr();
+        let (user_cert, user_key) = &pki.user;
+        let (_, stranger_key) = &pki.stranger;
+
+        assert!(forged_client_is_answered(&pki, address, user_cert.der().to_vec(), user_key).await);
+        assert!(
+            !forged_client_is_answered(&pki, address, b"not a certificate".to_vec(), user_key)
+                .await
+        );
+        assert!(
+            !forged_client_is_answered(&pki, address, user_cert.der().to_vec(), stranger_key).await,
+            "the certificate's key must sign the handshake"
+        );
+
+        let mut client = Client::connect(&pki, address, ANONYMOUS_H1).await;
         assert_eq!(client.get("/echo").await.status, StatusCode::OK);
         server.shutdown(SHUTDOWN_GRACE).await;
     })

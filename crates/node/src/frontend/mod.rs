@@ -9,9 +9,9 @@
 //! [`error_code`]s.
 //!
 //! Header limits are enforced by hyper (HTTP/1.1: `max_buf_size`, `max_headers`) and h2
-//! (HTTP/2: `SETTINGS_MAX_HEADER_LIST_SIZE`); both answer `431 Request Header Fields Too Large`
-//! with an empty body and then close, before the request reaches the dispatcher, so that one
-//! status has no CCF error body.
+//! (HTTP/2: `SETTINGS_MAX_HEADER_LIST_SIZE`) before the request reaches the dispatcher: both
+//! answer `431 Request Header Fields Too Large` with an empty body, so that one status has no
+//! CCF error body. HTTP/1.1 then closes the connection; HTTP/2 refuses only that stream.
 
 mod auth;
 mod caller;
