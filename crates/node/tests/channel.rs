@@ -455,6 +455,7 @@ fn renewal_under_a_small_limit_loses_nothing_in_either_direction() {
     let config = ChannelConfig {
         message_limit: 3,
         max_queued_messages: 64,
+        ..ChannelConfig::default()
     };
     let (mut first, mut second) = established(config);
     let mut to_second = Vec::new();
@@ -507,6 +508,7 @@ fn the_queue_is_bounded() {
     let config = ChannelConfig {
         message_limit: 10,
         max_queued_messages: 2,
+        ..ChannelConfig::default()
     };
     let mut lonely = channel(&low, &high, config);
     lonely.seal(MessageKind::Consensus, b"1").unwrap();

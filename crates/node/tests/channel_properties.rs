@@ -17,6 +17,7 @@ static PAIR: LazyLock<Mutex<(Channel, Channel)>> = LazyLock::new(|| {
     Mutex::new(established(ChannelConfig {
         message_limit: 5,
         max_queued_messages: 16,
+        ..ChannelConfig::default()
     }))
 });
 

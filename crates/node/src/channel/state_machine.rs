@@ -77,6 +77,11 @@ pub struct Channel {
     /// switched keys are still delivered.
     previous_receive: Option<ReceiveKey>,
     queue: VecDeque<(MessageKind, Vec<u8>)>,
+    /// When [`Channel::poll`] first saw the exchange under way; `None` until it has. Time is
+    /// only ever observed by `poll`, so sealing and receiving stay clock-free.
+    exchange_seen_at_ms: Option<u64>,
+    /// When [`Channel::poll`] first saw the current keys; `None` until it has.
+    keys_seen_at_ms: Option<u64>,
 }
 
 impl std::fmt::Debug for Channel {
@@ -113,6 +118,8 @@ impl Channel {
             active: None,
             previous_receive: None,
             queue: VecDeque::new(),
+            exchange_seen_at_ms: None,
+            keys_seen_at_ms: None,
         })
     }
 
@@ -146,7 +153,7 @@ impl Channel {
         let signature = self.sign(SignedStep::Init {
             initiator_share: &initiator_share,
         })?;
-        self.handshake = Handshake::Initiated { ephemeral };
+        self.set_handshake(Handshake::Initiated { ephemeral });
         Frame::KeyExchange {
             sender: own,
             step: Box::new(KeyExchange::Init {
@@ -185,6 +192,29 @@ impl Channel {
         }
         self.queue.push_back((kind, payload.to_vec()));
         self.flush()
+    }
+
+    /// Lets time act, with `now_ms` from any monotonic clock: restarts an exchange unfinished
+    /// for [`ChannelConfig::key_exchange_timeout_ms`] and renews keys in use for
+    /// [`ChannelConfig::key_lifetime_ms`]. Durations count from the first `poll` that saw the
+    /// exchange or the keys, so the shell should poll at a fraction of those periods. Returns
+    /// the `init` frame to send, if an exchange was started.
+    pub fn poll(&mut self, now_ms: u64) -> Result<Vec<Vec<u8>>, ChannelError> {
+        let (seen_at_ms, period_ms) = match (&self.handshake, &self.active) {
+            (Handshake::Idle, None) => return Ok(Vec::new()),
+            (Handshake::Idle, Some(_)) => (
+                *self.keys_seen_at_ms.get_or_insert(now_ms),
+                self.config.key_lifetime_ms,
+            ),
+            (Handshake::Initiated { .. } | Handshake::WaitingForFinal(_), _) => (
+                *self.exchange_seen_at_ms.get_or_insert(now_ms),
+                self.config.key_exchange_timeout_ms,
+            ),
+        };
+        if now_ms.saturating_sub(seen_at_ms) >= period_ms {
+            return Ok(vec![self.initiate()?]);
+        }
+        Ok(Vec::new())
     }
 
     /// Handles one frame from the peer.
@@ -285,12 +315,12 @@ impl Channel {
             initiator_share,
             responder_share: &responder_share,
         })?;
-        self.handshake = Handshake::WaitingForFinal(Box::new(PendingKeys {
+        self.set_handshake(Handshake::WaitingForFinal(Box::new(PendingKeys {
             initiator_share: *initiator_share,
             responder_share,
             peer_key,
             keys,
-        }));
+        })));
         let response = Frame::KeyExchange {
             sender: own,
             step: Box::new(KeyExchange::Response {
@@ -352,7 +382,7 @@ impl Channel {
             }),
         }
         .encode()?;
-        self.handshake = Handshake::Idle;
+        self.set_handshake(Handshake::Idle);
         self.install(
             SendKey::new(keys.key_id, keys.initiator_to_responder),
             ReceiveKey::new(keys.key_id, keys.responder_to_initiator),
@@ -383,9 +413,7 @@ impl Channel {
             responder_share,
         };
         self.verify(&pending.peer_key, signed, signature)?;
-        let Handshake::WaitingForFinal(pending) =
-            std::mem::replace(&mut self.handshake, Handshake::Idle)
-        else {
+        let Handshake::WaitingForFinal(pending) = self.set_handshake(Handshake::Idle) else {
             return Err(ChannelError::UnexpectedKeyExchange { step: "final" });
         };
         let keys = pending.keys;
@@ -408,6 +436,13 @@ impl Channel {
     fn install(&mut self, send: SendKey, receive: ReceiveKey) {
         self.previous_receive = self.active.take().map(|old| old.receive);
         self.active = Some(ActiveKeys { send, receive });
+        self.keys_seen_at_ms = None;
+    }
+
+    /// Moves to another exchange state, restarting its timeout; returns the state left.
+    fn set_handshake(&mut self, next: Handshake) -> Handshake {
+        self.exchange_seen_at_ms = None;
+        std::mem::replace(&mut self.handshake, next)
     }
 
     /// The active keys if they may seal another message.
