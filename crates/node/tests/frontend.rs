@@ -958,3 +958,49 @@ async fn garbage_certificates_and_certificates_without_their_key_are_refused_at_
     })
     .await;
 }
+
+#[tokio::test]
+async fn idle_sessions_are_closed_after_the_idle_timeout() {
+    bounded(async {
+        let pki = pki();
+        let endpoints = vec![Endpoint::new(Method::GET, "/echo", vec![], describe)];
+        let idle_timeout = Duration::from_millis(300);
+        let options = limits(|limits| limits.idle_connection_timeout = idle_timeout);
+        let (server, _) = start(&pki, endpoints, options).await;
+        let address = server.local_addr();
+        let close_bound = idle_timeout + Duration::from_secs(2);
+
+        let h2 = ClientOptions {
+            identity: None,
+            http2: true,
+            tls12_only: false,
+        };
+        let mut idle_h2 = Client::connect(&pki, address, h2).await;
+        assert_eq!(idle_h2.get("/echo").await.status, StatusCode::OK);
+        let mut idle_h1 = Client::connect(&pki, address, ANONYMOUS_H1).await;
+        assert_eq!(idle_h1.get("/echo").await.status, StatusCode::OK);
+        let mut silent = connect_tls(&pki, address, ANONYMOUS_H1).await.unwrap();
+        assert_eq!(server.open_sessions(), 3);
+
+        for driver in [&mut idle_h2.driver, &mut idle_h1.driver] {
+            tokio::time::timeout(close_bound, driver)
+                .await
+                .expect("the idle session was closed")
+                .unwrap();
+        }
+        let mut buffer = [0_u8; 64];
+        let read = tokio::time::timeout(close_bound, silent.read(&mut buffer))
+            .await
+            .expect("the silent session was closed");
+        assert!(matches!(read, Ok(0) | Err(_)), "{read:?}");
+        wait_for_open_sessions(&server, 0).await;
+
+        let mut active = Client::connect(&pki, address, ANONYMOUS_H1).await;
+        for _ in 0..4 {
+            tokio::time::sleep(idle_timeout / 2).await;
+            assert_eq!(active.get("/echo").await.status, StatusCode::OK);
+        }
+        server.shutdown(SHUTDOWN_GRACE).await;
+    })
+    .await;
+}

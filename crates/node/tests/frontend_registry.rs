@@ -87,12 +87,13 @@ fn endpoints_carry_mode_and_forwarding_as_data() {
 #[test]
 fn limits_hyper_or_h2_cannot_honour_are_refused() {
     assert!(FrontendLimits::default().validate().is_ok());
-    let cases: [fn(&mut FrontendLimits); 5] = [
+    let cases: [fn(&mut FrontendLimits); 6] = [
         |l| l.max_open_sessions_soft = l.max_open_sessions_hard + 1,
         |l| l.max_header_size_bytes = 4096,
         |l| l.http2_max_frame_size_bytes = 1024,
         |l| l.max_headers_count = 0,
         |l| l.request_timeout = std::time::Duration::ZERO,
+        |l| l.idle_connection_timeout = std::time::Duration::ZERO,
     ];
     for adjust in cases {
         let mut limits = FrontendLimits::default();

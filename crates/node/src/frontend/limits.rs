@@ -36,11 +36,15 @@ pub struct FrontendLimits {
     /// The head (HTTP/1.1) and then the body must arrive within this; a late body gets 408.
     /// Handlers are not cut short: a read-write transaction is committed or not as a whole.
     pub request_timeout: Duration,
+    /// A session that reads and writes nothing for this long is closed (requests in flight
+    /// finish first).
+    pub idle_connection_timeout: Duration,
 }
 
 impl Default for FrontendLimits {
     /// CCF's defaults (1000/1010 sessions, 1 MiB body, 16 KiB head, 256 headers, 100 streams,
-    /// 64 KiB window, 16 KiB frames), a 10 s handshake and a 30 s request deadline.
+    /// 64 KiB window, 16 KiB frames, 60 s idle timeout), a 10 s handshake and a 30 s request
+    /// deadline.
     fn default() -> FrontendLimits {
         FrontendLimits {
             max_open_sessions_soft: 1000,
@@ -53,6 +57,7 @@ impl Default for FrontendLimits {
             http2_max_frame_size_bytes: 16 * 1024,
             tls_handshake_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
+            idle_connection_timeout: Duration::from_secs(60),
         }
     }
 }
@@ -94,7 +99,10 @@ impl FrontendLimits {
                 self.http2_initial_window_size_bytes
             ));
         }
-        if self.tls_handshake_timeout.is_zero() || self.request_timeout.is_zero() {
+        if self.tls_handshake_timeout.is_zero()
+            || self.request_timeout.is_zero()
+            || self.idle_connection_timeout.is_zero()
+        {
             return invalid("timeouts must be positive".into());
         }
         Ok(())

@@ -20,6 +20,7 @@ mod dispatch;
 mod endpoint;
 mod error;
 pub mod error_code;
+mod idle;
 mod limits;
 mod registry;
 mod request;

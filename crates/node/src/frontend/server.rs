@@ -24,6 +24,7 @@ use tokio_rustls::server::TlsStream;
 use super::caller::Caller;
 use super::dispatch::Dispatcher;
 use super::error::FrontendError;
+use super::idle::{Activity, ActivityTracked};
 use super::limits::FrontendLimits;
 use super::registry::EndpointRegistry;
 use super::sessions::{Admission, SessionCounter, SessionGuard};
@@ -249,7 +250,8 @@ async fn run_session(
     }
 }
 
-/// Serves requests until the client closes, the connection fails, or shutdown.
+/// Serves requests until the client closes, the connection fails, the session idles past
+/// `idle_connection_timeout`, or shutdown.
 async fn serve_session(
     interface: &Arc<Interface>,
     tls: TlsStream<TcpStream>,
@@ -262,16 +264,25 @@ async fn serve_session(
         let caller = Arc::clone(&caller);
         async move { Ok::<_, Infallible>(interface.dispatcher.dispatch(request, caller).await) }
     });
-    let connection = interface.http.serve_connection(TokioIo::new(tls), service);
+    let activity = Activity::new();
+    let io = TokioIo::new(ActivityTracked::new(tls, Arc::clone(&activity)));
+    let connection = interface.http.serve_connection(io, service);
     tokio::pin!(connection);
-    let result = tokio::select! {
-        result = connection.as_mut() => result,
-        () = shutdown_requested(&mut shutdown) => {
-            connection.as_mut().graceful_shutdown();
-            connection.await
+    tokio::select! {
+        result = connection.as_mut() => {
+            if let Err(error) = result {
+                tracing::debug!(%error, "session ended with an error");
+            }
+            return;
         }
-    };
-    if let Err(error) = result {
+        () = shutdown_requested(&mut shutdown) => {}
+        () = activity.idle_for(interface.limits.idle_connection_timeout) => {
+            tracing::debug!("closing an idle session");
+        }
+    }
+    // Requests in flight finish; HTTP/1.1 then closes, HTTP/2 sends GOAWAY first.
+    connection.as_mut().graceful_shutdown();
+    if let Err(error) = connection.await {
         tracing::debug!(%error, "session ended with an error");
     }
 }
