@@ -468,6 +468,8 @@ fn renewal_under_a_small_limit_loses_nothing_in_either_direction() {
         let kind = kinds[usize::from(round % 2)];
         to_second.extend(first.seal(kind, &[b'a', round]).unwrap());
         to_first.extend(second.seal(kind, &[b'b', round]).unwrap());
+        first.check_invariants().unwrap();
+        second.check_invariants().unwrap();
         for frame in to_second.iter().chain(&to_first) {
             if let Frame::Data(data) = Frame::decode(frame).unwrap() {
                 key_ids.insert(data.key_id);

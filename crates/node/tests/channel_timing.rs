@@ -7,7 +7,7 @@ mod channel_support;
 
 use channel_support::{Service, channel, deliver, established, ordered_pair, run};
 use quorate_node::channel::{
-    Channel, ChannelConfig, ChannelError, ChannelState, Frame, MessageKind, Received,
+    Channel, ChannelConfig, ChannelError, ChannelState, EntropySource, Frame, MessageKind, Received,
 };
 
 const TIMEOUT_MS: u64 = 100;
@@ -115,6 +115,52 @@ fn keys_are_renewed_after_their_lifetime_without_losing_frames_in_flight() {
     assert_eq!(at_second, vec![(MessageKind::Consensus, b"fresh".to_vec())]);
 }
 
+/// Fails its first draw, then behaves like the seeded source.
+struct FailsOnce {
+    failed: bool,
+    then: channel_support::SeededEntropy,
+}
+
+impl EntropySource for FailsOnce {
+    fn fill(&mut self, out: &mut [u8]) -> Result<(), ChannelError> {
+        if !self.failed {
+            self.failed = true;
+            return Err(ChannelError::EntropyFailed);
+        }
+        self.then.fill(out)
+    }
+}
+
+#[test]
+fn a_message_accepted_while_entropy_fails_is_sent_once_poll_retries() {
+    let service = Service::new(1);
+    let (low, high) = ordered_pair(&service);
+    let entropy = FailsOnce {
+        failed: false,
+        then: *channel_support::SeededEntropy::boxed([3; 32]),
+    };
+    let mut first = Channel::new(low.clone(), high.node_id(), config(), Box::new(entropy)).unwrap();
+    let mut second = channel(&high, &low, config());
+
+    assert!(
+        first
+            .seal(MessageKind::Forwarded, b"kept")
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(first.state(), ChannelState::Inactive);
+    assert_eq!(first.queued_messages(), 1);
+    first.check_invariants().unwrap();
+
+    let init = first.poll(0).unwrap();
+    assert_eq!(first.state(), ChannelState::Initiated);
+    let delivered = run(&mut first, &mut second, init, Vec::new());
+    assert_eq!(
+        delivered.at_second,
+        vec![(MessageKind::Forwarded, b"kept".to_vec())]
+    );
+}
+
 #[test]
 fn an_idle_inactive_channel_does_nothing_on_poll() {
     let (mut first, _) = pair();
@@ -123,7 +169,7 @@ fn an_idle_inactive_channel_does_nothing_on_poll() {
 }
 
 #[test]
-fn zero_periods_are_refused() {
+fn zero_periods_and_an_empty_queue_are_refused() {
     let service = Service::new(1);
     let (low, high) = ordered_pair(&service);
     for config in [
@@ -133,6 +179,10 @@ fn zero_periods_are_refused() {
         },
         ChannelConfig {
             key_lifetime_ms: 0,
+            ..ChannelConfig::default()
+        },
+        ChannelConfig {
+            max_queued_messages: 0,
             ..ChannelConfig::default()
         },
     ] {

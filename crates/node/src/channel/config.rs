@@ -44,6 +44,11 @@ impl ChannelConfig {
                 "message_limit must leave room for the counter after the last message",
             ));
         }
+        if self.max_queued_messages == 0 {
+            return Err(ChannelError::InvalidConfig(
+                "max_queued_messages must be at least 1 so a first message can wait for keys",
+            ));
+        }
         if self.key_exchange_timeout_ms == 0 || self.key_lifetime_ms == 0 {
             return Err(ChannelError::InvalidConfig(
                 "key_exchange_timeout_ms and key_lifetime_ms must be at least 1",

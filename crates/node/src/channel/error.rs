@@ -36,6 +36,8 @@ pub enum ChannelError {
     InvalidConfig(&'static str),
     #[error("local identity is inconsistent: {0}")]
     InvalidIdentity(&'static str),
+    #[error("channel invariant {name} violated: {detail}")]
+    Invariant { name: &'static str, detail: String },
     #[error("entropy source failed")]
     EntropyFailed,
     #[error("local cryptographic operation failed: {0}")]

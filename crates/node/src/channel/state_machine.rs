@@ -170,6 +170,9 @@ impl Channel {
     /// (not yet established, or the message limit reached) the message is queued and, if no
     /// exchange is under way, one is started: the result is then the `init` frame. Reaching the
     /// message limit starts the renewal right away, so its `init` follows the sealed frame.
+    /// Starting an exchange is best effort here, so an accepted message is never reported as
+    /// failed: if it cannot start (the entropy source failed), [`Channel::poll`] retries and
+    /// reports the error.
     pub fn seal(
         &mut self,
         kind: MessageKind,
@@ -181,7 +184,7 @@ impl Channel {
         {
             let frame = active.send.seal(kind, own, payload)?;
             let mut out = vec![Frame::Data(frame).encode()?];
-            out.extend(self.renew_if_due()?);
+            out.extend(self.renew_if_due().ok().flatten());
             return Ok(out);
         }
         if self.queue.len() >= self.config.max_queued_messages {
@@ -194,12 +197,16 @@ impl Channel {
         self.flush()
     }
 
-    /// Lets time act, with `now_ms` from any monotonic clock: restarts an exchange unfinished
+    /// Lets time act, with `now_ms` from any monotonic clock: starts an exchange that queued
+    /// messages need but could not start earlier (say the entropy source failed), restarts one unfinished
     /// for [`ChannelConfig::key_exchange_timeout_ms`] and renews keys in use for
     /// [`ChannelConfig::key_lifetime_ms`]. Durations count from the first `poll` that saw the
     /// exchange or the keys, so the shell should poll at a fraction of those periods. Returns
     /// the `init` frame to send, if an exchange was started.
     pub fn poll(&mut self, now_ms: u64) -> Result<Vec<Vec<u8>>, ChannelError> {
+        if let Some(init) = self.renew_if_due()? {
+            return Ok(vec![init]);
+        }
         let (seen_at_ms, period_ms) = match (&self.handshake, &self.active) {
             (Handshake::Idle, None) => return Ok(Vec::new()),
             (Handshake::Idle, Some(_)) => (
@@ -215,6 +222,44 @@ impl Channel {
             return Ok(vec![self.initiate()?]);
         }
         Ok(Vec::new())
+    }
+
+    /// Checks what must hold between calls: the queue stays within its bound, messages wait only
+    /// while no key can carry them (so none is overtaken), and no key seals past its limit.
+    pub fn check_invariants(&self) -> Result<(), ChannelError> {
+        let limit = self.config.message_limit;
+        if self.queue.len() > self.config.max_queued_messages {
+            return Err(ChannelError::Invariant {
+                name: "queue_bounded",
+                detail: format!(
+                    "{} queued, limit {}",
+                    self.queue.len(),
+                    self.config.max_queued_messages
+                ),
+            });
+        }
+        let sendable = self
+            .active
+            .as_ref()
+            .is_some_and(|active| active.send.sent_messages < limit);
+        if !self.queue.is_empty() && sendable {
+            return Err(ChannelError::Invariant {
+                name: "queue_only_without_usable_keys",
+                detail: format!("{} queued while the send key is usable", self.queue.len()),
+            });
+        }
+        if let Some(active) = &self.active
+            && active.send.sent_messages > limit
+        {
+            return Err(ChannelError::Invariant {
+                name: "message_limit",
+                detail: format!(
+                    "{} sealed under one key, limit {limit}",
+                    active.send.sent_messages
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// Handles one frame from the peer.
@@ -454,7 +499,7 @@ impl Channel {
     }
 
     /// Seals queued messages in order while the send key allows, then starts a renewal if one
-    /// is due.
+    /// is due (best effort, as in [`Channel::seal`]).
     fn flush(&mut self) -> Result<Vec<Vec<u8>>, ChannelError> {
         let own = self.identity.node_id();
         let mut out = Vec::new();
@@ -467,14 +512,16 @@ impl Channel {
         {
             out.push(Frame::Data(active.send.seal(kind, own, &payload)?).encode()?);
         }
-        out.extend(self.renew_if_due()?);
+        out.extend(self.renew_if_due().ok().flatten());
         Ok(out)
     }
 
-    /// Starts an exchange when none is under way and the channel cannot seal further messages
-    /// (no keys yet, or the message limit reached); returns its `init` frame if so.
+    /// Starts an exchange when none is under way and the channel cannot seal what it has to
+    /// (messages queued with no keys yet, or the message limit reached); returns its `init`
+    /// frame if so. An inactive channel with nothing to send stays inactive.
     fn renew_if_due(&mut self) -> Result<Option<Vec<u8>>, ChannelError> {
-        if matches!(self.handshake, Handshake::Idle) && self.usable_keys().is_none() {
+        let needs_keys = self.active.is_some() || !self.queue.is_empty();
+        if matches!(self.handshake, Handshake::Idle) && needs_keys && self.usable_keys().is_none() {
             return self.initiate().map(Some);
         }
         Ok(None)

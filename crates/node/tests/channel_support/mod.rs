@@ -120,6 +120,7 @@ pub fn deliver(to: &mut Channel, frames: Vec<Vec<u8>>) -> (Vec<Message>, Vec<Vec
             Received::Message { kind, payload } => delivered.push((kind, payload)),
             Received::KeyExchange { to_send } => replies.extend(to_send),
         }
+        to.check_invariants().unwrap();
     }
     (delivered, replies)
 }
