@@ -18,15 +18,17 @@
 //! the receiver drops any counter at or below one it has accepted (replays, reordering) and
 //! accepts forward jumps. Consensus frames are integrity-protected only (the payload travels in
 //! clear under the tag), forwarded client requests are encrypted. After
-//! [`ChannelConfig::message_limit`] messages under one key the channel renews: new messages
-//! wait in a bounded queue, and the previous receive key stays for frames already in flight, so
-//! renewal loses nothing in either direction. When both nodes initiate at once the exchange
-//! started by the lower node id wins.
+//! [`ChannelConfig::message_limit`] messages under one key, or after
+//! [`ChannelConfig::key_lifetime_ms`], the channel renews: new messages wait in a bounded queue,
+//! and the previous receive key stays for frames already in flight, so renewal loses nothing in
+//! either direction. One previous key is enough because the transport delivers frames in order
+//! and a renewal needs a round trip. When both nodes initiate at once the exchange started by
+//! the lower node id wins.
 //!
 //! The channel never touches sockets or clocks: the IO shell routes bytes with
 //! [`Frame::decode`], feeds them to [`Channel::receive`], sends what [`Channel::seal`] and
-//! `receive` return, and calls [`Channel::initiate`] again when an exchange times out.
-//! Randomness comes from an [`EntropySource`].
+//! `receive` return, and calls [`Channel::poll`] with the time, which restarts exchanges that
+//! timed out and renews old keys. Randomness comes from an [`EntropySource`].
 
 mod codec;
 mod config;

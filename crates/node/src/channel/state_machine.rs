@@ -198,8 +198,8 @@ impl Channel {
     }
 
     /// Lets time act, with `now_ms` from any monotonic clock: starts an exchange that queued
-    /// messages need but could not start earlier (say the entropy source failed), restarts one unfinished
-    /// for [`ChannelConfig::key_exchange_timeout_ms`] and renews keys in use for
+    /// messages need but could not start earlier (say the entropy source failed), restarts one
+    /// unfinished for [`ChannelConfig::key_exchange_timeout_ms`] and renews keys in use for
     /// [`ChannelConfig::key_lifetime_ms`]. Durations count from the first `poll` that saw the
     /// exchange or the keys, so the shell should poll at a fraction of those periods. Returns
     /// the `init` frame to send, if an exchange was started.
