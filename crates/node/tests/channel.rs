@@ -576,3 +576,14 @@ fn foreign_certificate(service: &Service) -> quorate_crypto::Certificate {
     let key = quorate_crypto::KeyPair::from_seed(&[40; 32]).unwrap();
     service.endorse(&key)
 }
+
+#[test]
+fn seeded_keys_and_entropy_give_byte_identical_exchanges() {
+    let transcript = || {
+        let (mut first, mut second) = established(ChannelConfig::default());
+        let mut frames = vec![seal_one(&mut first, MessageKind::Forwarded, b"same")];
+        frames.push(seal_one(&mut second, MessageKind::Consensus, b"bytes"));
+        frames
+    };
+    assert_eq!(transcript(), transcript());
+}
