@@ -89,17 +89,6 @@ pub enum KeyExchange {
     },
 }
 
-impl KeyExchange {
-    /// The step's name, for errors.
-    pub fn step_name(&self) -> &'static str {
-        match self {
-            KeyExchange::Init { .. } => "init",
-            KeyExchange::Response { .. } => "response",
-            KeyExchange::Final { .. } => "final",
-        }
-    }
-}
-
 /// An application message sealed under a channel key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataFrame {
