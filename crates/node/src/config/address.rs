@@ -5,6 +5,9 @@
 
 use std::fmt;
 
+use super::error::ConfigError;
+use super::json_object::JsonObject;
+
 /// What the config expects where an address goes, for error messages.
 pub(crate) const ADDRESS_SYNTAX: &str = "an address \"host:port\" (port 0 to 65535)";
 
@@ -57,4 +60,20 @@ impl fmt::Display for HostPort {
             write!(f, "{}:{}", self.host, self.port)
         }
     }
+}
+
+/// An interface's `bind_address` (required) and `published_address` (what peers and clients are
+/// told; defaults to the bind address), as both node-to-node and RPC interfaces spell them.
+pub(crate) fn bind_and_published_addresses(
+    object: &JsonObject<'_>,
+) -> Result<(HostPort, HostPort), ConfigError> {
+    let bind_address = object
+        .parsed("bind_address", ADDRESS_SYNTAX, HostPort::parse)?
+        .ok_or_else(|| ConfigError::MissingField {
+            path: object.path_of("bind_address"),
+        })?;
+    let published_address = object
+        .parsed("published_address", ADDRESS_SYNTAX, HostPort::parse)?
+        .unwrap_or_else(|| bind_address.clone());
+    Ok((bind_address, published_address))
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::address::{ADDRESS_SYNTAX, HostPort};
+use super::address::{HostPort, bind_and_published_addresses};
 use super::error::ConfigError;
 use super::json_object::{JsonObject, child_path, invalid};
 use super::rpc_interface::RpcInterface;
@@ -75,14 +75,7 @@ impl NetworkConfig {
 impl NodeToNodeInterface {
     fn from_json(value: &Value, path: &str) -> Result<Self, ConfigError> {
         let object = JsonObject::new(value, path, &["bind_address", "published_address"])?;
-        let bind_address = object
-            .parsed("bind_address", ADDRESS_SYNTAX, HostPort::parse)?
-            .ok_or_else(|| ConfigError::MissingField {
-                path: object.path_of("bind_address"),
-            })?;
-        let published_address = object
-            .parsed("published_address", ADDRESS_SYNTAX, HostPort::parse)?
-            .unwrap_or_else(|| bind_address.clone());
+        let (bind_address, published_address) = bind_and_published_addresses(&object)?;
         Ok(Self {
             bind_address,
             published_address,

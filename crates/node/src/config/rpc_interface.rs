@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::address::{ADDRESS_SYNTAX, HostPort};
+use super::address::{HostPort, bind_and_published_addresses};
 use super::error::ConfigError;
 use super::http_configuration::HttpConfiguration;
 use super::json_object::JsonObject;
@@ -84,14 +84,7 @@ impl RpcInterface {
             ],
             &["accepted_endpoints"],
         )?;
-        let bind_address = object
-            .parsed("bind_address", ADDRESS_SYNTAX, HostPort::parse)?
-            .ok_or_else(|| ConfigError::MissingField {
-                path: object.path_of("bind_address"),
-            })?;
-        let published_address = object
-            .parsed("published_address", ADDRESS_SYNTAX, HostPort::parse)?
-            .unwrap_or_else(|| bind_address.clone());
+        let (bind_address, published_address) = bind_and_published_addresses(&object)?;
         if object.choice("protocol", &[("tcp", true), ("udp", false)])? == Some(false) {
             return Err(ConfigError::Unsupported {
                 path: object.path_of("protocol"),
