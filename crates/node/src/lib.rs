@@ -4,3 +4,5 @@
 pub mod channel;
 pub mod config;
 pub mod frontend;
+pub mod replication;
+pub mod transport;

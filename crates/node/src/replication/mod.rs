@@ -1,0 +1,26 @@
+//! The replicated write path of one node, in process: [`ReplicatedNode`] joins the KV store,
+//! the ledger (chunk files and Merkle tree) and the consensus engine under the consensus
+//! crate's durability host contract. Transport is an outbox of encoded messages
+//! ([`ReplicatedNode::take_messages`]) and a [`ReplicatedNode::receive`] entry point, so the
+//! node-to-node channels plug in without changing this module.
+
+pub mod config;
+pub mod driving;
+pub mod durable_log;
+pub mod error;
+pub mod hard_state_file;
+pub mod identity;
+pub mod membership;
+pub mod node;
+pub mod primary;
+pub mod restart;
+pub mod signature_policy;
+pub mod tx_status;
+
+pub use config::ReplicationConfig;
+pub use error::ReplicationError;
+pub use identity::{NodeIdentity, ServiceIdentity, raft_id_of};
+pub use node::ReplicatedNode;
+pub use primary::TrustedNode;
+pub use signature_policy::SignaturePolicy;
+pub use tx_status::TxStatus;

@@ -1,0 +1,44 @@
+//! When the primary emits a signature transaction: after `tx_count` transactions or `delay_ms`
+//! of virtual time since the last one, whichever comes first (CCF's `ledger_signatures`).
+
+/// CCF's `ledger_signatures` settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignaturePolicy {
+    pub tx_count: u64,
+    pub delay_ms: u64,
+}
+
+impl Default for SignaturePolicy {
+    /// CCF's defaults: every 5000 transactions or 1000 ms.
+    fn default() -> Self {
+        Self {
+            tx_count: 5000,
+            delay_ms: 1000,
+        }
+    }
+}
+
+/// Transactions since the last signature and when it was emitted.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SignatureClock {
+    unsigned_txs: u64,
+    last_signature_ms: u64,
+}
+
+impl SignatureClock {
+    pub fn record_tx(&mut self) {
+        self.unsigned_txs += 1;
+    }
+
+    pub fn record_signature(&mut self, now_ms: u64) {
+        self.unsigned_txs = 0;
+        self.last_signature_ms = now_ms;
+    }
+
+    /// Whether a signature is due: enough transactions, or some waiting for `delay_ms`.
+    pub fn due(&self, policy: &SignaturePolicy, now_ms: u64) -> bool {
+        self.unsigned_txs >= policy.tx_count.max(1)
+            || (self.unsigned_txs > 0
+                && now_ms.saturating_sub(self.last_signature_ms) >= policy.delay_ms)
+    }
+}
