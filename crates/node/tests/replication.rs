@@ -15,8 +15,8 @@ use quorate_ledger::generate::identities::{
 use quorate_ledger::signature::CoseSignatureConfig;
 use quorate_ledger::verify::{VerifyOptions, verify_ledger};
 use quorate_node::replication::{
-    NodeIdentity, ReplicatedNode, ReplicationConfig, ServiceIdentity, SignaturePolicy, TrustedNode,
-    TxStatus,
+    NodeIdentity, ReplicatedNode, ReplicationConfig, ReplicationError, ServiceIdentity,
+    SignaturePolicy, TrustedNode, TxStatus,
 };
 
 const SEED: &str = "replication tests";
@@ -229,6 +229,17 @@ impl Cluster {
         txid
     }
 
+    /// Delivers only what node `from` has sent so far (the replies stay queued), and makes it
+    /// durable on the receivers.
+    fn deliver_from(&mut self, from: usize) {
+        let from_id = self.ids[from];
+        for (to, bytes) in self.node_mut(from).take_messages() {
+            let to = self.ids.iter().position(|id| *id == to).unwrap();
+            self.node_mut(to).receive(from_id, &bytes).unwrap();
+            self.node_mut(to).flush().unwrap();
+        }
+    }
+
     fn ledger_dir(&self, index: usize) -> PathBuf {
         config(self.dir.path(), index).ledger_dir
     }
@@ -410,4 +421,118 @@ fn a_restarted_node_rebuilds_from_its_directory_and_catches_up() {
         records(cluster.node(primary))
     );
     assert_ledger_verifies(&cluster.ledger_dir(restarted));
+}
+
+#[test]
+fn a_full_restart_keeps_every_committed_write_and_accepts_new_ones() {
+    let mut cluster = Cluster::three_nodes();
+    let primary = cluster.primary().unwrap();
+    let txids: Vec<TxId> = (0..30)
+        .map(|i| cluster.write(primary, &format!("k{i}"), "kept"))
+        .collect();
+    assert!(cluster.run_until(2_000, Cluster::converged));
+    let before = records(cluster.node(primary));
+
+    for index in 0..3 {
+        cluster.nodes[index] = None;
+    }
+    for index in 0..3 {
+        let node = ReplicatedNode::restart(
+            config(cluster.dir.path(), index),
+            node_identity(index),
+            service(),
+            secret(),
+        )
+        .unwrap();
+        assert!(!node.is_primary());
+        cluster.nodes[index] = Some(node);
+    }
+    assert!(cluster.run_until(5_000, |c| c.primary().is_some()));
+    let new = cluster.primary().unwrap();
+    let after = cluster.write(new, "after", "restart");
+    assert!(cluster.run_until(2_000, Cluster::converged));
+    for index in 0..3 {
+        for txid in &txids {
+            assert_eq!(cluster.node(index).tx_status(*txid), TxStatus::Committed);
+        }
+        assert_eq!(cluster.node(index).tx_status(after), TxStatus::Committed);
+        let mut expected = before.clone();
+        for map in [PUBLIC_MAP, PRIVATE_MAP] {
+            expected.insert((map.to_owned(), b"after".to_vec()), b"restart".to_vec());
+        }
+        assert_eq!(records(cluster.node(index)), expected, "node {index}");
+        assert_ledger_verifies(&cluster.ledger_dir(index));
+    }
+}
+
+#[test]
+fn a_backup_refuses_writes_and_garbage_from_peers_is_an_error() {
+    let mut cluster = Cluster::three_nodes();
+    let primary = cluster.primary().unwrap();
+    let backup = (primary + 1) % 3;
+    let primary_id = cluster.ids[primary];
+    let refused = cluster
+        .node_mut(backup)
+        .execute(|tx| tx.put(PUBLIC_MAP, b"k".to_vec(), b"v".to_vec()));
+    match refused {
+        Err(ReplicationError::NotPrimary { primary }) => assert_eq!(primary, Some(primary_id)),
+        other => panic!("expected NotPrimary, got {other:?}"),
+    }
+    assert!(
+        cluster
+            .node_mut(backup)
+            .receive(primary_id, b"\xff\x00garbage")
+            .is_err()
+    );
+    let txid = cluster.write(primary, "still", "working");
+    assert!(cluster.run_until(2_000, |c| {
+        c.node(backup).tx_status(txid) == TxStatus::Committed
+    }));
+}
+
+#[test]
+fn a_new_primary_commits_signed_entries_the_old_one_replicated_but_never_committed() {
+    let mut cluster = Cluster::three_nodes();
+    let old = cluster.primary().unwrap();
+    let replicated: Vec<TxId> = (0..5)
+        .map(|i| cluster.write(old, &format!("r{i}"), "replicated"))
+        .collect();
+    // Past `delay_ms` the primary signs them; the next heartbeat carries the signature too.
+    for wait_ms in [25, 40] {
+        cluster.node_mut(old).flush().unwrap();
+        let now_ms = cluster.now_ms + wait_ms;
+        cluster.node_mut(old).tick(now_ms).unwrap();
+    }
+    cluster.deliver_from(old);
+    let signed = cluster.node(old).last_seqno();
+    assert!(signed > replicated[4].seqno);
+    for index in 0..3 {
+        assert_eq!(cluster.node(index).last_seqno(), signed);
+    }
+    cluster.cut.insert(old);
+    assert_eq!(
+        cluster.node(old).tx_status(replicated[0]),
+        TxStatus::Pending
+    );
+
+    assert!(cluster.run_until(5_000, |c| c.primary().is_some()));
+    let new = cluster.primary().unwrap();
+    assert!(cluster.run_until(2_000, Cluster::converged));
+    for txid in &replicated {
+        assert_eq!(cluster.node(new).tx_status(*txid), TxStatus::Committed);
+    }
+    assert_eq!(
+        read(cluster.node(new), PRIVATE_MAP, "r4"),
+        Some(b"replicated".to_vec())
+    );
+    let after = cluster.write(new, "after", "new primary");
+    cluster.cut.remove(&old);
+    assert!(cluster.run_until(5_000, |c| {
+        c.converged() && c.node(old).last_seqno() == c.node(new).last_seqno()
+    }));
+    assert_eq!(cluster.node(old).tx_status(after), TxStatus::Committed);
+    for index in 0..3 {
+        assert_eq!(records(cluster.node(index)), records(cluster.node(new)));
+        assert_ledger_verifies(&cluster.ledger_dir(index));
+    }
 }
