@@ -78,3 +78,46 @@ impl HardStateFile {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_file_is_the_initial_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = HardStateFile::new(&dir.path().join("hard_state"));
+        assert_eq!(file.load().unwrap(), HardState::default());
+    }
+
+    #[test]
+    fn stored_states_read_back_with_and_without_a_vote() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = HardStateFile::new(&dir.path().join("hard_state"));
+        for state in [
+            HardState {
+                term: 7,
+                vote: Some(NodeId(u64::MAX)),
+                commit_index: 42,
+            },
+            HardState {
+                term: 8,
+                vote: None,
+                commit_index: 42,
+            },
+        ] {
+            file.store(&state).unwrap();
+            assert_eq!(file.load().unwrap(), state);
+        }
+        assert!(!dir.path().join("hard_state.tmp").exists());
+    }
+
+    #[test]
+    fn a_file_of_the_wrong_size_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hard_state");
+        std::fs::write(&path, [1u8; 5]).unwrap();
+        let error = HardStateFile::new(&path).load().unwrap_err();
+        assert!(error.to_string().contains("5 bytes"), "{error}");
+    }
+}
