@@ -1,0 +1,75 @@
+//! Frames on a TCP stream: each channel frame is preceded by its length as a big-endian `u32`.
+//! The length is checked against the configured maximum before any buffer is sized from it, so
+//! a peer announcing a huge frame costs nothing but its connection.
+
+use bytes::{BufMut, BytesMut};
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+/// Length of the prefix before each frame, in bytes.
+pub const LENGTH_PREFIX_SIZE_BYTES: usize = 4;
+
+/// Why a stream stopped yielding frames.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StreamError {
+    #[error("frame of {length_bytes} bytes announced, limit {limit_bytes}")]
+    Oversized {
+        length_bytes: usize,
+        limit_bytes: usize,
+    },
+    #[error("empty frame announced")]
+    Empty,
+    #[error("connection closed in the middle of a frame")]
+    Truncated,
+    #[error("read failed: {0}")]
+    Io(std::io::Error),
+}
+
+/// Appends `frame` with its length prefix; the caller has checked the frame against the limit,
+/// which fits a `u32` (see [`TransportConfig::validate`](super::TransportConfig::validate)).
+pub(crate) fn append_frame(buffer: &mut BytesMut, frame: &[u8]) {
+    buffer.reserve(LENGTH_PREFIX_SIZE_BYTES + frame.len());
+    buffer.put_u32(u32::try_from(frame.len()).unwrap_or(u32::MAX));
+    buffer.put_slice(frame);
+}
+
+/// Reads the next frame; `Ok(None)` when the peer closed the stream between frames.
+pub(crate) async fn read_frame<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    limit_bytes: usize,
+) -> Result<Option<Vec<u8>>, StreamError> {
+    let mut prefix = [0u8; LENGTH_PREFIX_SIZE_BYTES];
+    let mut filled = 0;
+    while filled < prefix.len() {
+        let read = reader
+            .read(&mut prefix[filled..])
+            .await
+            .map_err(StreamError::Io)?;
+        if read == 0 {
+            return if filled == 0 {
+                Ok(None)
+            } else {
+                Err(StreamError::Truncated)
+            };
+        }
+        filled += read;
+    }
+    let length_bytes = usize::try_from(u32::from_be_bytes(prefix)).unwrap_or(usize::MAX);
+    if length_bytes == 0 {
+        return Err(StreamError::Empty);
+    }
+    if length_bytes > limit_bytes {
+        return Err(StreamError::Oversized {
+            length_bytes,
+            limit_bytes,
+        });
+    }
+    let mut frame = vec![0u8; length_bytes];
+    reader.read_exact(&mut frame).await.map_err(|error| {
+        if error.kind() == std::io::ErrorKind::UnexpectedEof {
+            StreamError::Truncated
+        } else {
+            StreamError::Io(error)
+        }
+    })?;
+    Ok(Some(frame))
+}
