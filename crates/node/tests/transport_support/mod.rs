@@ -1,6 +1,9 @@
 //! Fixtures shared by the transport tests: service-endorsed node identities with seeded keys,
 //! a configuration with short timers, nodes on loopback, and bounded waits for messages.
 
+// Each transport test crate compiles this module and uses a different part of it.
+#![allow(dead_code)]
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
