@@ -536,3 +536,48 @@ fn a_new_primary_commits_signed_entries_the_old_one_replicated_but_never_committ
         assert_ledger_verifies(&cluster.ledger_dir(index));
     }
 }
+
+#[test]
+fn a_node_restarts_past_a_torn_write_at_the_end_of_its_ledger() {
+    let mut cluster = Cluster::three_nodes();
+    let primary = cluster.primary().unwrap();
+    let crashed = (primary + 2) % 3;
+    for i in 0..12 {
+        cluster.write(primary, &format!("k{i}"), "v");
+    }
+    assert!(cluster.run_until(2_000, Cluster::converged));
+    // A write after the last completed chunk opens a new one, still in progress.
+    cluster.write(primary, "open", "chunk");
+    assert!(cluster.run_until(2_000, Cluster::converged));
+    cluster.nodes[crashed] = None;
+    let in_progress = std::fs::read_dir(cluster.ledger_dir(crashed))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.starts_with("ledger_") && !name.contains('-')
+        })
+        .expect("an in-progress chunk");
+    // Half an entry: a header announcing more bytes than follow, as a crash mid-write leaves.
+    let mut bytes = std::fs::read(&in_progress).unwrap();
+    bytes.extend_from_slice(&[1, 0, 0, 1, 0, 0, 0, 0, 7, 7, 7]);
+    std::fs::write(&in_progress, bytes).unwrap();
+
+    let node = ReplicatedNode::restart(
+        config(cluster.dir.path(), crashed),
+        node_identity(crashed),
+        service(),
+        secret(),
+    )
+    .unwrap();
+    cluster.nodes[crashed] = Some(node);
+    let txid = cluster.write(primary, "after", "crash");
+    assert!(cluster.run_until(5_000, |c| {
+        c.node(crashed).tx_status(txid) == TxStatus::Committed
+    }));
+    assert_eq!(
+        records(cluster.node(crashed)),
+        records(cluster.node(primary))
+    );
+    assert_ledger_verifies(&cluster.ledger_dir(crashed));
+}
