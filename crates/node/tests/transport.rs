@@ -296,3 +296,29 @@ async fn shutdown_closes_the_listener_and_ends_the_tasks_within_the_bound() {
     ));
     second.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_every_handle_stops_the_transport() {
+    let service = Service::new(1);
+    let (a, b) = (service.node(11), service.node(12));
+    let Node {
+        handle,
+        mut inbound,
+    } = Node::start(&a, loopback(), &[(b.node_id(), vacant_address())]).await;
+    let listening = handle.local_addr();
+    let clone = handle.clone();
+    drop(handle);
+    assert!(tokio::net::TcpStream::connect(listening).await.is_ok());
+    drop(clone);
+    let ended = async { while inbound.recv().await.is_some() {} };
+    tokio::time::timeout(WAIT, ended)
+        .await
+        .expect("tasks kept running without a handle");
+    tokio::time::timeout(WAIT, async {
+        while tokio::net::TcpStream::connect(listening).await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the listener stayed open without a handle");
+}

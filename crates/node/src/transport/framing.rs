@@ -8,6 +8,9 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 /// Length of the prefix before each frame, in bytes.
 pub const LENGTH_PREFIX_SIZE_BYTES: usize = 4;
 
+/// Most a frame buffer is sized to before its bytes arrive.
+const INITIAL_FRAME_BUFFER_SIZE_BYTES: usize = 64 * 1024;
+
 /// Why a stream stopped yielding frames.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum StreamError {
@@ -63,13 +66,17 @@ pub(crate) async fn read_frame<R: AsyncRead + Unpin>(
             limit_bytes,
         });
     }
-    let mut frame = vec![0u8; length_bytes];
-    reader.read_exact(&mut frame).await.map_err(|error| {
-        if error.kind() == std::io::ErrorKind::UnexpectedEof {
-            StreamError::Truncated
-        } else {
-            StreamError::Io(error)
-        }
-    })?;
+    // The buffer grows with the bytes that actually arrive, so a peer announcing a large
+    // frame and sending little of it holds little memory.
+    let mut frame = Vec::with_capacity(length_bytes.min(INITIAL_FRAME_BUFFER_SIZE_BYTES));
+    let announced = u64::try_from(length_bytes).unwrap_or(u64::MAX);
+    let read = reader
+        .take(announced)
+        .read_to_end(&mut frame)
+        .await
+        .map_err(StreamError::Io)?;
+    if read < length_bytes {
+        return Err(StreamError::Truncated);
+    }
     Ok(Some(frame))
 }

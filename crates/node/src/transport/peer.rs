@@ -82,11 +82,20 @@ impl PeerTask {
             && self.channel.queued_messages() < self.config.channel.max_queued_messages
     }
 
+    /// Seals `first` and whatever else is queued, up to a batch, while there is room, then
+    /// wakes the connection task once for all of it.
     fn on_messages(&mut self, first: Outgoing) {
+        let room_bytes = self
+            .config
+            .pending_limit_bytes
+            .saturating_sub(self.outbox.pending_bytes());
         let mut frames = Vec::new();
         self.seal(first, &mut frames);
         for _ in 1..SEAL_BATCH_MESSAGES {
-            if self.channel.queued_messages() >= self.config.channel.max_queued_messages {
+            let batch_bytes: usize = frames.iter().map(Vec::len).sum();
+            if batch_bytes >= room_bytes
+                || self.channel.queued_messages() >= self.config.channel.max_queued_messages
+            {
                 break;
             }
             match self.messages.try_recv() {
