@@ -187,6 +187,7 @@ impl Cluster {
             }
             for index in self.live() {
                 self.node_mut(index).flush().unwrap();
+                self.node(index).check_invariants().unwrap();
             }
             if in_flight.is_empty() {
                 break;
@@ -196,6 +197,7 @@ impl Cluster {
         for index in self.live() {
             let now_ms = self.now_ms;
             self.node_mut(index).tick(now_ms).unwrap();
+            self.node(index).check_invariants().unwrap();
         }
     }
 

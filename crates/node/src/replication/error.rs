@@ -26,6 +26,8 @@ pub enum ReplicationError {
     /// The store, the log and the ledger stopped agreeing on the next seqno.
     #[error("store is at {store} but the log expects seqno {log_seqno}")]
     OutOfStep { store: TxId, log_seqno: u64 },
+    #[error("invariant broken: {0}")]
+    Invariant(String),
     #[error("identity: {0}")]
     Identity(String),
 }

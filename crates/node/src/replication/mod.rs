@@ -10,6 +10,7 @@ pub mod durable_log;
 pub mod error;
 pub mod hard_state_file;
 pub mod identity;
+pub mod invariants;
 pub mod membership;
 pub mod node;
 pub mod primary;
