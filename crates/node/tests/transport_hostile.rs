@@ -10,9 +10,12 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use quorate_node::channel::{DataFrame, Frame, MessageKind, NodeId};
+use quorate_node::transport::{MIN_FRAME_SIZE_BYTES, TransportConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use transport_support::{Node, Service, WAIT, loopback, send_until_received, vacant_address};
+use transport_support::{
+    Node, Service, WAIT, config, loopback, send_until_received, vacant_address,
+};
 
 /// Two honest nodes of service 1 with an established channel both ways.
 async fn honest_pair(service: &Service) -> (Node, Node) {
@@ -219,6 +222,56 @@ async fn frames_forged_in_a_peers_name_are_refused_and_counted() {
             .iter()
             .all(|message| message.payload.as_ref() != b"forged")
     );
+    first.stop().await;
+    second.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_that_send_no_whole_frame_in_time_are_closed() {
+    let service = Service::new(1);
+    let quick = TransportConfig {
+        first_frame_timeout_ms: 200,
+        ..config()
+    };
+    let node = Node::start_with(&service.node(11), loopback(), &[], quick).await;
+    let address = node.handle.local_addr();
+    let silent = TcpStream::connect(address).await.unwrap();
+    let half_prefix = connect_and_write(address, &[0, 0]).await;
+    let half_frame = connect_and_write(address, &[0, 0, 1, 0, 1]).await;
+    for stream in [silent, half_prefix, half_frame] {
+        expect_closed_by_node(stream).await;
+    }
+    assert_eq!(node.handle.stats().connections_dropped_silent, 3);
+    node.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_budget_of_one_frame_is_returned_after_every_frame() {
+    let service = Service::new(1);
+    let tight = TransportConfig {
+        max_frame_size_bytes: MIN_FRAME_SIZE_BYTES,
+        inbound_buffer_limit_bytes: MIN_FRAME_SIZE_BYTES,
+        ..config()
+    };
+    let (a, b) = (service.node(11), service.node(12));
+    let mut first = Node::start_with(&a, loopback(), &[], tight).await;
+    let peers = [(a.node_id(), first.handle.local_addr())];
+    let second = Node::start_with(&b, loopback(), &peers, tight).await;
+    first
+        .handle
+        .add_peer(b.node_id(), second.handle.local_addr())
+        .unwrap();
+    let payload = vec![7u8; tight.max_payload_size_bytes()];
+    for _ in 0..200 {
+        second
+            .handle
+            .send(a.node_id(), MessageKind::Forwarded, payload.clone())
+            .unwrap();
+    }
+    for _ in 0..200 {
+        let message = first.next().await;
+        assert_eq!(message.payload.as_ref(), payload.as_slice());
+    }
     first.stop().await;
     second.stop().await;
 }

@@ -38,6 +38,13 @@ pub struct TransportConfig {
     /// Period of the channel timer ([`Channel::poll`](crate::channel::Channel::poll)); a
     /// fraction of the key-exchange timeout so retries happen close to when they are due.
     pub poll_interval_ms: u64,
+    /// Bytes of received frames waiting for their channel, across all incoming connections;
+    /// reading pauses while it is spent. At least `max_frame_size_bytes`, so any frame fits.
+    pub inbound_buffer_limit_bytes: usize,
+    /// How long an incoming connection may take to deliver its first frame. Honest peers
+    /// send one at once (each new connection starts or continues a key exchange), so this
+    /// only frees the slots of connections that say nothing.
+    pub first_frame_timeout_ms: u64,
     /// Incoming connections served at once; more are closed on accept so strangers cannot
     /// exhaust tasks and buffers.
     pub max_incoming_connections: usize,
@@ -59,6 +66,8 @@ impl Default for TransportConfig {
             reconnect_backoff_max_ms: 2_000,
             write_timeout_ms: 10_000,
             poll_interval_ms: 100,
+            inbound_buffer_limit_bytes: 256 * 1024 * 1024,
+            first_frame_timeout_ms: 10_000,
             max_incoming_connections: 256,
             shutdown_timeout_ms: 5_000,
         }
@@ -92,10 +101,16 @@ impl TransportConfig {
             || self.reconnect_backoff_min_ms == 0
             || self.write_timeout_ms == 0
             || self.poll_interval_ms == 0
+            || self.first_frame_timeout_ms == 0
             || self.shutdown_timeout_ms == 0
         {
             return Err(TransportError::InvalidConfig(
                 "timeouts, backoff and poll interval must be at least 1 ms",
+            ));
+        }
+        if self.inbound_buffer_limit_bytes < self.max_frame_size_bytes {
+            return Err(TransportError::InvalidConfig(
+                "inbound_buffer_limit_bytes must be at least max_frame_size_bytes",
             ));
         }
         if self.reconnect_backoff_max_ms < self.reconnect_backoff_min_ms {

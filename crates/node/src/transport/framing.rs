@@ -35,11 +35,12 @@ pub(crate) fn append_frame(buffer: &mut BytesMut, frame: &[u8]) {
     buffer.put_slice(frame);
 }
 
-/// Reads the next frame; `Ok(None)` when the peer closed the stream between frames.
-pub(crate) async fn read_frame<R: AsyncRead + Unpin>(
+/// Reads the next frame's length; `Ok(None)` when the peer closed the stream between frames.
+/// A zero length or one over `limit_bytes` is an error, before anything is read or reserved.
+pub(crate) async fn read_length<R: AsyncRead + Unpin>(
     reader: &mut R,
     limit_bytes: usize,
-) -> Result<Option<Vec<u8>>, StreamError> {
+) -> Result<Option<u32>, StreamError> {
     let mut prefix = [0u8; LENGTH_PREFIX_SIZE_BYTES];
     let mut filled = 0;
     while filled < prefix.len() {
@@ -56,7 +57,8 @@ pub(crate) async fn read_frame<R: AsyncRead + Unpin>(
         }
         filled += read;
     }
-    let length_bytes = usize::try_from(u32::from_be_bytes(prefix)).unwrap_or(usize::MAX);
+    let length = u32::from_be_bytes(prefix);
+    let length_bytes = usize::try_from(length).unwrap_or(usize::MAX);
     if length_bytes == 0 {
         return Err(StreamError::Empty);
     }
@@ -66,17 +68,25 @@ pub(crate) async fn read_frame<R: AsyncRead + Unpin>(
             limit_bytes,
         });
     }
+    Ok(Some(length))
+}
+
+/// Reads a frame body of `length` bytes (as returned by [`read_length`]).
+pub(crate) async fn read_body<R: AsyncRead + Unpin>(
+    reader: &mut R,
+    length: u32,
+) -> Result<Vec<u8>, StreamError> {
+    let length_bytes = usize::try_from(length).unwrap_or(usize::MAX);
     // The buffer grows with the bytes that actually arrive, so a peer announcing a large
     // frame and sending little of it holds little memory.
     let mut frame = Vec::with_capacity(length_bytes.min(INITIAL_FRAME_BUFFER_SIZE_BYTES));
-    let announced = u64::try_from(length_bytes).unwrap_or(u64::MAX);
     let read = reader
-        .take(announced)
+        .take(u64::from(length))
         .read_to_end(&mut frame)
         .await
         .map_err(StreamError::Io)?;
     if read < length_bytes {
         return Err(StreamError::Truncated);
     }
-    Ok(Some(frame))
+    Ok(frame)
 }

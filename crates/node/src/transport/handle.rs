@@ -11,6 +11,7 @@ use tokio::runtime::Handle;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 
+use super::budget::FrameBudget;
 use super::link::Link;
 use super::listener::Incoming;
 use super::outbox::Outbox;
@@ -68,7 +69,9 @@ impl Transport {
         let incoming = Incoming {
             peers: Arc::clone(&table),
             counters: Arc::clone(&counters),
+            budget: FrameBudget::new(config.inbound_buffer_limit_bytes),
             max_frame_size_bytes: config.max_frame_size_bytes,
+            first_frame_timeout: Duration::from_millis(config.first_frame_timeout_ms),
             max_connections: config.max_incoming_connections,
             stop: stop.clone(),
         };

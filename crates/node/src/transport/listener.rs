@@ -13,7 +13,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use super::framing::{StreamError, read_frame};
+use super::budget::{FrameBudget, ReceivedFrame};
+use super::framing::{StreamError, read_body, read_length};
 use super::peers::PeerTable;
 use super::stats::Counters;
 use super::stop::StopSignal;
@@ -29,7 +30,9 @@ const ACCEPT_RETRY_DELAY: Duration = Duration::from_millis(20);
 pub(crate) struct Incoming {
     pub peers: Arc<PeerTable>,
     pub counters: Arc<Counters>,
+    pub budget: FrameBudget,
     pub max_frame_size_bytes: usize,
+    pub first_frame_timeout: Duration,
     pub max_connections: usize,
     pub stop: StopSignal,
 }
@@ -68,13 +71,24 @@ impl Incoming {
     }
 
     /// Routes the frames of one incoming connection until it ends or misbehaves.
-    async fn serve(mut self, stream: TcpStream, remote: SocketAddr) {
+    async fn serve(self, stream: TcpStream, remote: SocketAddr) {
         let mut reader = BufReader::with_capacity(READ_BUFFER_SIZE_BYTES, stream);
-        let mut route: Option<(NodeId, mpsc::Sender<Vec<u8>>)> = None;
+        let mut route: Option<(NodeId, mpsc::Sender<ReceivedFrame>)> = None;
+        let mut stop = self.stop.clone();
         loop {
+            // Only a connection that has not yet delivered a frame runs against the clock.
+            let first_frame_deadline = route
+                .is_none()
+                .then(|| tokio::time::Instant::now() + self.first_frame_timeout);
+            let silent_at = first_frame_deadline.unwrap_or_else(tokio::time::Instant::now);
             let read = tokio::select! {
-                () = self.stop.stopped() => return,
-                read = read_frame(&mut reader, self.max_frame_size_bytes) => read,
+                () = stop.stopped() => return,
+                read = self.next_frame(&mut reader) => read,
+                () = tokio::time::sleep_until(silent_at), if first_frame_deadline.is_some() => {
+                    Counters::bump(&self.counters.connections_dropped_silent);
+                    tracing::debug!(%remote, "incoming connection sent no frame in time");
+                    return;
+                }
             };
             let frame = match read {
                 Ok(Some(frame)) => frame,
@@ -85,7 +99,7 @@ impl Incoming {
                 }
                 Err(error) => return self.malformed(remote, &error),
             };
-            let sender = match Frame::decode(&frame) {
+            let sender = match Frame::decode(&frame.bytes) {
                 Ok(decoded) => decoded.sender(),
                 Err(error) => return self.malformed(remote, &error),
             };
@@ -107,7 +121,7 @@ impl Incoming {
                 return self.malformed(remote, &error);
             }
             let routed = tokio::select! {
-                () = self.stop.stopped() => return,
+                () = stop.stopped() => return,
                 routed = frames.send(frame) => routed,
             };
             if routed.is_err() {
@@ -115,6 +129,27 @@ impl Incoming {
                 return;
             }
         }
+    }
+
+    /// Reads one frame and holds its bytes from the shared budget until its channel has
+    /// handled it; `Ok(None)` when the stream ended between frames. The body is read before
+    /// the budget is asked, so a connection trickling a large frame costs only the bytes it
+    /// really sent and cannot hold budget that routed frames need.
+    async fn next_frame(
+        &self,
+        reader: &mut BufReader<TcpStream>,
+    ) -> Result<Option<ReceivedFrame>, StreamError> {
+        let Some(length) = read_length(reader, self.max_frame_size_bytes).await? else {
+            return Ok(None);
+        };
+        let bytes = read_body(reader, length).await?;
+        let Some(reservation) = self.budget.reserve(length).await else {
+            return Ok(None);
+        };
+        Ok(Some(ReceivedFrame {
+            bytes,
+            _reservation: reservation,
+        }))
     }
 
     fn malformed(&self, remote: SocketAddr, error: &dyn std::fmt::Display) {

@@ -17,6 +17,7 @@
 //! bounded: [`TransportHandle::send`] reports a full per-peer queue instead of blocking, and
 //! the node's inbound queue, when full, pauses reading from peers.
 
+mod budget;
 mod config;
 mod error;
 mod framing;

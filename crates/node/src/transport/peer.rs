@@ -12,6 +12,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::MissedTickBehavior;
 
+use super::budget::ReceivedFrame;
 use super::outbox::Outbox;
 use super::stats::Counters;
 use super::stop::StopSignal;
@@ -33,7 +34,7 @@ pub(crate) struct PeerTask {
     pub outbox: Arc<Outbox>,
     pub connected: Arc<Notify>,
     pub messages: mpsc::Receiver<Outgoing>,
-    pub frames: mpsc::Receiver<Vec<u8>>,
+    pub frames: mpsc::Receiver<ReceivedFrame>,
     pub inbound: mpsc::Sender<Inbound>,
     pub counters: Arc<Counters>,
     pub stop: StopSignal,
@@ -54,8 +55,9 @@ impl PeerTask {
                 () = stop.stopped() => break,
                 () = self.connected.notified() => self.on_connected(),
                 frame = self.frames.recv() => match frame {
+                    // The frame's budget returns when it is dropped, after handling.
                     Some(frame) => {
-                        if !self.on_frame(&frame).await {
+                        if !self.on_frame(&frame.bytes).await {
                             break;
                         }
                     }

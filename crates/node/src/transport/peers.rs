@@ -9,6 +9,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
+use super::budget::ReceivedFrame;
 use super::peer::Outgoing;
 use crate::channel::NodeId;
 
@@ -17,7 +18,7 @@ use crate::channel::NodeId;
 pub(crate) struct PeerEntry {
     pub address: watch::Sender<std::net::SocketAddr>,
     pub messages: mpsc::Sender<Outgoing>,
-    pub frames: mpsc::Sender<Vec<u8>>,
+    pub frames: mpsc::Sender<ReceivedFrame>,
     pub task: JoinHandle<()>,
 }
 
@@ -33,7 +34,7 @@ impl PeerTable {
     }
 
     /// Where frames claiming to come from `peer` go, if it is a peer.
-    pub fn frames_sender(&self, peer: NodeId) -> Option<mpsc::Sender<Vec<u8>>> {
+    pub fn frames_sender(&self, peer: NodeId) -> Option<mpsc::Sender<ReceivedFrame>> {
         self.lock().get(&peer).map(|entry| entry.frames.clone())
     }
 

@@ -15,6 +15,8 @@ pub struct TransportStats {
     pub connections_dropped_malformed: u64,
     /// Incoming connections whose frames claimed a sender that is not a peer.
     pub connections_dropped_unknown_sender: u64,
+    /// Incoming connections closed for sending no frame within `first_frame_timeout_ms`.
+    pub connections_dropped_silent: u64,
     /// Outgoing connections established (the first one and every reconnection).
     pub connections_established: u64,
     /// Frames a channel refused: failed authentication, replays, unknown keys, unexpected
@@ -33,6 +35,7 @@ pub(crate) struct Counters {
     pub connections_refused: AtomicU64,
     pub connections_dropped_malformed: AtomicU64,
     pub connections_dropped_unknown_sender: AtomicU64,
+    pub connections_dropped_silent: AtomicU64,
     pub connections_established: AtomicU64,
     pub frames_rejected: AtomicU64,
     pub frames_dropped_pending_full: AtomicU64,
@@ -52,6 +55,7 @@ impl Counters {
             connections_refused: read(&self.connections_refused),
             connections_dropped_malformed: read(&self.connections_dropped_malformed),
             connections_dropped_unknown_sender: read(&self.connections_dropped_unknown_sender),
+            connections_dropped_silent: read(&self.connections_dropped_silent),
             connections_established: read(&self.connections_established),
             frames_rejected: read(&self.frames_rejected),
             frames_dropped_pending_full: read(&self.frames_dropped_pending_full),

@@ -87,14 +87,19 @@ impl Node {
         address: SocketAddr,
         peers: &[(NodeId, SocketAddr)],
     ) -> Self {
-        let (handle, inbound) = Transport::start(
-            Arc::clone(identity),
-            address,
-            peers.iter().copied(),
-            config(),
-        )
-        .await
-        .unwrap();
+        Self::start_with(identity, address, peers, config()).await
+    }
+
+    pub async fn start_with(
+        identity: &Arc<LocalIdentity>,
+        address: SocketAddr,
+        peers: &[(NodeId, SocketAddr)],
+        config: TransportConfig,
+    ) -> Self {
+        let (handle, inbound) =
+            Transport::start(Arc::clone(identity), address, peers.iter().copied(), config)
+                .await
+                .unwrap();
         Self { handle, inbound }
     }
 
