@@ -6,9 +6,10 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use quorate_consensus::{NodeId, RaftConfig};
+use quorate_consensus::message::{self, AppendEntries};
+use quorate_consensus::{Entry, EntryKind, Message, NodeId, RaftConfig};
 use quorate_crypto::{KeyPair, SubjectAltName, create_endorsed_certificate};
-use quorate_kv::{LedgerSecret, TxId};
+use quorate_kv::{LedgerSecret, TxId, WriteSet, encode_entry};
 use quorate_ledger::generate::identities::{
     CERTIFICATE_VALIDITY, GeneratedIdentities, NODE_SUBJECT_CN,
 };
@@ -468,7 +469,7 @@ fn a_full_restart_keeps_every_committed_write_and_accepts_new_ones() {
 }
 
 #[test]
-fn a_backup_refuses_writes_and_garbage_from_peers_is_an_error() {
+fn a_backup_refuses_writes_and_garbage_or_misplaced_entries_from_peers() {
     let mut cluster = Cluster::three_nodes();
     let primary = cluster.primary().unwrap();
     let backup = (primary + 1) % 3;
@@ -486,6 +487,40 @@ fn a_backup_refuses_writes_and_garbage_from_peers_is_an_error() {
             .receive(primary_id, b"\xff\x00garbage")
             .is_err()
     );
+    let view = cluster.node(backup).view();
+    let last = cluster.node(backup).last_seqno();
+    let misplaced = encode_entry(
+        TxId::new(view, last + 5),
+        &WriteSet::new(),
+        &[0; 32],
+        0,
+        &secret(),
+    )
+    .unwrap()
+    .bytes;
+    for payload in [b"not a ledger entry".to_vec(), misplaced] {
+        let forged = Message::AppendEntries(AppendEntries {
+            term: view,
+            prev_index: last,
+            prev_term: view,
+            leader_commit: last,
+            entries: vec![Entry {
+                term: view,
+                committable: false,
+                kind: EntryKind::Raw,
+                payload: payload.into(),
+            }],
+        });
+        let refused = cluster
+            .node_mut(backup)
+            .receive(primary_id, &message::encode(&forged));
+        assert!(
+            matches!(refused, Err(ReplicationError::BadEntry { .. })),
+            "{refused:?}"
+        );
+        assert_eq!(cluster.node(backup).last_seqno(), last);
+        cluster.node(backup).check_invariants().unwrap();
+    }
     let txid = cluster.write(primary, "still", "working");
     assert!(cluster.run_until(2_000, |c| {
         c.node(backup).tx_status(txid) == TxStatus::Committed

@@ -8,6 +8,7 @@ use quorate_kv::TxId;
 
 use super::error::ReplicationError;
 use super::node::ReplicatedNode;
+use super::peer_input::check_append_entries;
 
 impl ReplicatedNode {
     /// Virtual time moved to `now_ms`: consensus timers, and on the primary a signature when
@@ -21,9 +22,13 @@ impl ReplicatedNode {
         Ok(())
     }
 
-    /// A message from peer `from` (authenticated by the channel). Garbage is an error.
+    /// A message from peer `from` (authenticated by the channel). Garbage, and entries the
+    /// ledger could not hold, are an error that leaves the node unchanged.
     pub fn receive(&mut self, from: NodeId, bytes: &[u8]) -> Result<(), ReplicationError> {
         let message = message::decode(bytes)?;
+        if let Message::AppendEntries(append) = &message {
+            check_append_entries(append)?;
+        }
         self.step(Input::Receive { from, message })
     }
 

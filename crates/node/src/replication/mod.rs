@@ -13,6 +13,7 @@ pub mod identity;
 pub mod invariants;
 pub mod membership;
 pub mod node;
+pub mod peer_input;
 pub mod primary;
 pub mod restart;
 pub mod signature_policy;
