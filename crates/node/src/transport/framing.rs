@@ -8,8 +8,9 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 /// Length of the prefix before each frame, in bytes.
 pub const LENGTH_PREFIX_SIZE_BYTES: usize = 4;
 
-/// Most a frame buffer is sized to before its bytes arrive.
-const INITIAL_FRAME_BUFFER_SIZE_BYTES: usize = 64 * 1024;
+/// Frames up to this size get their whole buffer at once (the common, fast case); larger
+/// ones start with this much and grow as their bytes arrive.
+const UPFRONT_BUFFER_LIMIT_BYTES: usize = 64 * 1024;
 
 /// Why a stream stopped yielding frames.
 #[derive(Debug, thiserror::Error)]
@@ -77,9 +78,20 @@ pub(crate) async fn read_body<R: AsyncRead + Unpin>(
     length: u32,
 ) -> Result<Vec<u8>, StreamError> {
     let length_bytes = usize::try_from(length).unwrap_or(usize::MAX);
-    // The buffer grows with the bytes that actually arrive, so a peer announcing a large
-    // frame and sending little of it holds little memory.
-    let mut frame = Vec::with_capacity(length_bytes.min(INITIAL_FRAME_BUFFER_SIZE_BYTES));
+    if length_bytes <= UPFRONT_BUFFER_LIMIT_BYTES {
+        let mut frame = vec![0u8; length_bytes];
+        reader.read_exact(&mut frame).await.map_err(|error| {
+            if error.kind() == std::io::ErrorKind::UnexpectedEof {
+                StreamError::Truncated
+            } else {
+                StreamError::Io(error)
+            }
+        })?;
+        return Ok(frame);
+    }
+    // A larger buffer grows with the bytes that actually arrive, so a peer announcing a
+    // large frame and sending little of it holds little memory.
+    let mut frame = Vec::with_capacity(UPFRONT_BUFFER_LIMIT_BYTES);
     let read = reader
         .take(u64::from(length))
         .read_to_end(&mut frame)
