@@ -3,6 +3,11 @@
 //! crate's durability host contract. Transport is an outbox of encoded messages
 //! ([`ReplicatedNode::take_messages`]) and a [`ReplicatedNode::receive`] entry point, so the
 //! node-to-node channels plug in without changing this module.
+//!
+//! A node is driven from one thread: `execute`/`trust_node` at the primary, `receive` for
+//! peer messages, `tick` for time, and `flush` once per batch (the group commit: one ledger
+//! sync, then consensus learns what is durable). After a disk error the node's parts may
+//! disagree: drop it and [`ReplicatedNode::restart`] it from its directory.
 
 pub mod config;
 pub mod driving;

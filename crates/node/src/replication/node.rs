@@ -91,7 +91,10 @@ impl ReplicatedNode {
     /// Creates a new service with this node as its only member: the genesis transaction
     /// (service info, this node Trusted, its endorsed certificate) at 2.1, durable before
     /// anything else happens. The node leads once its first election timeout passes (a
-    /// one-node election) and then signs genesis.
+    /// one-node election) and then signs genesis. That election makes it primary in view 3,
+    /// not 2 as in CCF: the engine's `Bootstrap` appends its own empty configuration entry
+    /// at index 1, where the ledger needs the genesis transaction, so the node is restored
+    /// from genesis instead, and a restored node starts as a follower.
     pub fn start(
         config: ReplicationConfig,
         node: NodeIdentity,
