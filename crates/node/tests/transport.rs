@@ -204,6 +204,13 @@ async fn a_peer_can_be_added_moved_and_removed() {
             .all(|message| message.payload.as_ref() != b"to a stranger"),
         "a removed peer's messages are not delivered"
     );
+    tokio::time::timeout(WAIT, async {
+        while first.handle.stats().connections_dropped_unknown_sender == 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("the removed peer's reconnection is turned away at the door");
     first.stop().await;
     second.stop().await;
 }

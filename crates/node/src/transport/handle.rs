@@ -34,6 +34,7 @@ const FRAMES_QUEUE_PER_PEER: usize = 1024;
 /// An authenticated message from a peer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inbound {
+    /// The peer, as authenticated by its channel.
     pub from: NodeId,
     pub kind: MessageKind,
     pub payload: Bytes,

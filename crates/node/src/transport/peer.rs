@@ -50,6 +50,11 @@ impl PeerTask {
         timer.set_missed_tick_behavior(MissedTickBehavior::Skip);
         let mut stop = self.stop.clone();
         loop {
+            // The peer was removed. Checked on every wake-up (the timer guarantees one per
+            // poll interval) because the send queue is not watched while there is no room.
+            if self.messages.is_closed() {
+                break;
+            }
             let taking = self.has_room();
             tokio::select! {
                 () = stop.stopped() => break,
@@ -66,7 +71,6 @@ impl PeerTask {
                 _ = timer.tick() => self.poll(),
                 message = self.messages.recv(), if taking => match message {
                     Some(message) => self.on_messages(message),
-                    // The peer was removed.
                     None => break,
                 },
                 () = self.outbox.drained(), if !taking => {}
