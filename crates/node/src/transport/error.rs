@@ -12,7 +12,7 @@ use crate::channel::{ChannelError, NodeId};
 pub enum TransportError {
     #[error("invalid transport configuration: {0}")]
     InvalidConfig(&'static str),
-    #[error("invalid channel configuration: {0}")]
+    #[error("channel refused its configuration or identity: {0}")]
     Channel(#[from] ChannelError),
     #[error("cannot listen on {address}: {source}")]
     Listen {
