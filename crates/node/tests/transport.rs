@@ -8,7 +8,7 @@ mod transport_support;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use quorate_node::channel::{MessageKind, NodeId};
+use quorate_node::channel::{ChannelConfig, MessageKind, NodeId};
 use quorate_node::transport::{Transport, TransportConfig, TransportError};
 use transport_support::{
     Node, Service, WAIT, config, loopback, send_until_received, vacant_address,
@@ -198,19 +198,25 @@ async fn a_peer_can_be_added_moved_and_removed() {
         .handle
         .send(a.node_id(), MessageKind::Consensus, &b"to a stranger"[..])
         .unwrap();
-    let late = first.drain_for(Duration::from_millis(500)).await;
-    assert!(
-        late.iter()
-            .all(|message| message.payload.as_ref() != b"to a stranger"),
-        "a removed peer's messages are not delivered"
-    );
     tokio::time::timeout(WAIT, async {
         while first.handle.stats().connections_dropped_unknown_sender == 0 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
+            second
+                .handle
+                .send(a.node_id(), MessageKind::Consensus, &b"knock"[..])
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     })
     .await
     .expect("the removed peer's reconnection is turned away at the door");
+    let late = first.drain_for(Duration::from_millis(200)).await;
+    assert!(
+        late.iter().all(|message| {
+            let payload = message.payload.as_ref();
+            payload != b"to a stranger" && payload != b"knock"
+        }),
+        "a removed peer's messages are not delivered"
+    );
     first.stop().await;
     second.stop().await;
 }
@@ -328,4 +334,44 @@ async fn dropping_every_handle_stops_the_transport() {
     })
     .await
     .expect("the listener stayed open without a handle");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_renewed_every_few_messages_lose_nothing_in_either_direction() {
+    const MESSAGES: u32 = 1_000;
+    let service = Service::new(1);
+    let renewing = TransportConfig {
+        channel: ChannelConfig {
+            message_limit: 40,
+            ..ChannelConfig::default()
+        },
+        ..config()
+    };
+    let (a, b) = (service.node(11), service.node(12));
+    let mut first = Node::start_with(&a, loopback(), &[], renewing).await;
+    let peers = [(a.node_id(), first.handle.local_addr())];
+    let mut second = Node::start_with(&b, loopback(), &peers, renewing).await;
+    first
+        .handle
+        .add_peer(b.node_id(), second.handle.local_addr())
+        .unwrap();
+    for index in 0..MESSAGES {
+        first
+            .handle
+            .send(b.node_id(), kind_of(index), index.to_be_bytes().to_vec())
+            .unwrap();
+        second
+            .handle
+            .send(a.node_id(), kind_of(index), index.to_be_bytes().to_vec())
+            .unwrap();
+    }
+    for node in [&mut first, &mut second] {
+        for index in 0..MESSAGES {
+            let message = node.next().await;
+            assert_eq!(message.payload.as_ref(), index.to_be_bytes());
+            assert_eq!(message.kind, kind_of(index));
+        }
+    }
+    first.stop().await;
+    second.stop().await;
 }

@@ -119,8 +119,13 @@ impl PeerTask {
         }
     }
 
-    /// Handles one frame from the peer; `false` when the transport is stopping.
+    /// Handles one frame from the peer; `false` when the transport is stopping or the peer
+    /// was removed.
     async fn on_frame(&mut self, frame: &[u8]) -> bool {
+        if self.messages.is_closed() {
+            // Removed while this frame waited: nothing is delivered once `remove_peer` returned.
+            return false;
+        }
         match self.channel.receive(frame) {
             Ok(Received::Message { kind, payload }) => {
                 let inbound = Inbound {
