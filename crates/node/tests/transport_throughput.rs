@@ -1,5 +1,6 @@
-//! Throughput of 100-byte consensus messages from one node to another over loopback, with
-//! every message checked to arrive once and in order. The figure is printed, not asserted
+//! Throughput of 100-byte messages from one node to another over loopback, consensus
+//! (integrity only) and forwarded (encrypted), with every message checked to arrive once and
+//! in order. The figure is printed, not asserted
 //! (numbers belong to benchmarks); run it with
 //! `cargo test --release -p quorate-node --test transport_throughput -- --nocapture`.
 
@@ -24,6 +25,16 @@ const MESSAGES: u64 = if cfg!(debug_assertions) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn consensus_messages_stream_in_order_between_two_nodes() {
+    stream(MessageKind::Consensus).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_messages_stream_in_order_between_two_nodes() {
+    stream(MessageKind::Forwarded).await;
+}
+
+/// Sends [`MESSAGES`] of `kind` as fast as the send queue takes them and times their arrival.
+async fn stream(kind: MessageKind) {
     let service = Service::new(1);
     let (a, b) = (service.node(11), service.node(12));
     let mut sender = Node::start(&a, loopback(), &[]).await;
@@ -44,6 +55,7 @@ async fn consensus_messages_stream_in_order_between_two_nodes() {
             if message.payload.as_ref() == b"warm" {
                 continue;
             }
+            assert_eq!(message.kind, kind);
             assert_eq!(message.payload.len(), PAYLOAD_SIZE_BYTES);
             assert_eq!(message.payload[..8], next.to_be_bytes());
             next += 1;
@@ -54,10 +66,7 @@ async fn consensus_messages_stream_in_order_between_two_nodes() {
     let mut index = 0u64;
     while index < MESSAGES {
         payload[..8].copy_from_slice(&index.to_be_bytes());
-        match sender
-            .handle
-            .send(b.node_id(), MessageKind::Consensus, payload.to_vec())
-        {
+        match sender.handle.send(b.node_id(), kind, payload.to_vec()) {
             Ok(()) => index += 1,
             Err(TransportError::QueueFull { .. }) => {
                 tokio::time::sleep(Duration::from_micros(200)).await;
@@ -72,7 +81,8 @@ async fn consensus_messages_stream_in_order_between_two_nodes() {
     let elapsed = started.elapsed();
     let per_second = MESSAGES as f64 / elapsed.as_secs_f64();
     println!(
-        "{MESSAGES} messages of {PAYLOAD_SIZE_BYTES} bytes in {:.3} s: {per_second:.0} messages/s",
+        "{MESSAGES} {kind:?} messages of {PAYLOAD_SIZE_BYTES} bytes in {:.3} s: \
+         {per_second:.0} messages/s",
         elapsed.as_secs_f64()
     );
     assert_eq!(receiver.handle.stats().frames_rejected, 0);
