@@ -375,3 +375,15 @@ async fn keys_renewed_every_few_messages_lose_nothing_in_either_direction() {
     first.stop().await;
     second.stop().await;
 }
+
+#[test]
+fn starting_outside_a_tokio_runtime_is_refused() {
+    let service = Service::new(1);
+    let start = Transport::start(service.node(11), loopback(), [], config());
+    let mut start = std::pin::pin!(start);
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(matches!(
+        start.as_mut().poll(&mut context),
+        std::task::Poll::Ready(Err(TransportError::NoRuntime))
+    ));
+}

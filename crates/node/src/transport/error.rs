@@ -14,6 +14,8 @@ pub enum TransportError {
     InvalidConfig(&'static str),
     #[error("channel refused its configuration or identity: {0}")]
     Channel(#[from] ChannelError),
+    #[error("the transport must be started from within a tokio runtime")]
+    NoRuntime,
     #[error("cannot listen on {address}: {source}")]
     Listen {
         address: SocketAddr,

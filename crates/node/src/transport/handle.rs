@@ -46,8 +46,8 @@ pub struct Transport;
 
 impl Transport {
     /// Listens on `listen_address`, starts one channel and one outgoing connection per peer,
-    /// and returns the handle with the queue of authenticated messages from peers. Must be
-    /// called within a tokio runtime; the transport's tasks run on it.
+    /// and returns the handle with the queue of authenticated messages from peers. The
+    /// transport's tasks run on the tokio runtime this is called from.
     pub async fn start(
         identity: Arc<LocalIdentity>,
         listen_address: SocketAddr,
@@ -55,6 +55,7 @@ impl Transport {
         config: TransportConfig,
     ) -> Result<(TransportHandle, mpsc::Receiver<Inbound>), TransportError> {
         config.validate()?;
+        let runtime = Handle::try_current().map_err(|_| TransportError::NoRuntime)?;
         let listener = bind(listen_address)?;
         let local_address = listener
             .local_addr()
@@ -66,7 +67,6 @@ impl Transport {
         let (stop_sender, stop) = StopSignal::new();
         let counters = Arc::new(Counters::default());
         let table = Arc::new(PeerTable::default());
-        let runtime = Handle::current();
         let incoming = Incoming {
             peers: Arc::clone(&table),
             counters: Arc::clone(&counters),
