@@ -2,7 +2,9 @@
 //! small consensus messages are not held back by Nagle's algorithm, writes the peer's pending
 //! frames in batches, and reconnects with exponential backoff when the connection fails, the
 //! peer closes it, or the peer's address changes. Each connection announces itself to the
-//! channel task, which starts a key exchange on it: a peer that restarted has lost its keys.
+//! channel task, which starts a key exchange on it unless one is under way: a peer that
+//! restarted has lost its keys. Frames still pending when a connection fails go out on the
+//! next one; the batch being written when it failed is lost.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
