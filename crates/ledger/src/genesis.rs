@@ -112,6 +112,26 @@ pub struct NodeInfo {
     pub retired_committed: Option<bool>,
 }
 
+impl NodeInfo {
+    /// A Trusted node on the virtual platform (no attestation report yet), as genesis and node
+    /// trust record it.
+    pub fn trusted_virtual(code_digest_hex: &str, public_key_pem: &str) -> Self {
+        Self {
+            status: NodeStatus::Trusted,
+            quote_info: QuoteInfo {
+                format: VIRTUAL_ATTESTATION_FORMAT.to_owned(),
+                quote: String::new(),
+                endorsements: String::new(),
+            },
+            encryption_pub_key: String::new(),
+            code_digest: Some(code_digest_hex.to_owned()),
+            public_key: Some(public_key_pem.to_owned()),
+            ledger_secret_seqno: Some(0),
+            retired_committed: Some(false),
+        }
+    }
+}
+
 /// The first node of a service, as genesis records it.
 #[derive(Clone, Debug)]
 pub struct GenesisNode<'a> {
@@ -164,19 +184,7 @@ pub fn genesis_write_set(
         ServiceStatus::Opening,
         txid,
     )?;
-    let info = NodeInfo {
-        status: NodeStatus::Trusted,
-        quote_info: QuoteInfo {
-            format: VIRTUAL_ATTESTATION_FORMAT.to_owned(),
-            quote: String::new(),
-            endorsements: String::new(),
-        },
-        encryption_pub_key: String::new(),
-        code_digest: Some(node.code_digest_hex.to_owned()),
-        public_key: Some(node.public_key_pem.to_owned()),
-        ledger_secret_seqno: Some(0),
-        retired_committed: Some(false),
-    };
+    let info = NodeInfo::trusted_virtual(node.code_digest_hex, node.public_key_pem);
     let node_key = node.node_id.as_bytes().to_vec();
     write_set.put(tables::NODES_INFO, node_key.clone(), json_bytes(&info)?);
     write_set.put(

@@ -8,7 +8,7 @@ use std::sync::PoisonError;
 use bytes::Bytes;
 use quorate_consensus::{ConsensusEngine, Input, Proposal};
 use quorate_kv::{ClaimsDigest, CommitOutcome, KvError, Tx, TxId, WriteSet, encode_entry};
-use quorate_ledger::genesis::{NodeInfo, NodeStatus, QuoteInfo, VIRTUAL_ATTESTATION_FORMAT};
+use quorate_ledger::genesis::NodeInfo;
 use quorate_ledger::signature::{SigningNode, SigningService, signature_write_set};
 use quorate_ledger::tables;
 
@@ -62,19 +62,7 @@ impl ReplicatedNode {
     /// it to the consensus configuration in the same entry; it then catches up from here.
     pub fn trust_node(&mut self, node: &TrustedNode<'_>) -> Result<TxId, ReplicationError> {
         let raft_id = raft_id_of(node.node_id_hex)?;
-        let info = NodeInfo {
-            status: NodeStatus::Trusted,
-            quote_info: QuoteInfo {
-                format: VIRTUAL_ATTESTATION_FORMAT.to_owned(),
-                quote: String::new(),
-                endorsements: String::new(),
-            },
-            encryption_pub_key: String::new(),
-            code_digest: Some(VIRTUAL_CODE_DIGEST_HEX.to_owned()),
-            public_key: Some(node.public_key_pem.to_owned()),
-            ledger_secret_seqno: Some(0),
-            retired_committed: Some(false),
-        };
+        let info = NodeInfo::trusted_virtual(VIRTUAL_CODE_DIGEST_HEX, node.public_key_pem);
         let info_json = serde_json::to_vec(&info)
             .map_err(|e| ReplicationError::Identity(format!("nodes.info JSON: {e}")))?;
         let key = node.node_id_hex.as_bytes().to_vec();
