@@ -114,7 +114,12 @@ fn main() -> Result<(), ConsensusError> {
 fn run(max_entries_per_append: u64) -> Result<(), ConsensusError> {
     let mut c = Cluster::new(max_entries_per_append);
     let leader = NodeId(0);
-    c.step(leader, Input::Bootstrap)?;
+    c.step(
+        leader,
+        Input::Bootstrap {
+            payload: Bytes::new(),
+        },
+    )?;
     c.step(
         leader,
         Input::Propose(vec![Proposal::reconfiguration(

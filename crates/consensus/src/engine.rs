@@ -14,8 +14,11 @@ use crate::ids::{Index, NodeId, Term};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input<M> {
     /// Start a new service with this node as its only member: it becomes leader in the
-    /// first term and appends the initial configuration.
-    Bootstrap,
+    /// first term (CCF's view 2) and appends the initial configuration at index 1, a
+    /// reconfiguration to {this node} carrying `payload`. A node passes its genesis
+    /// transaction (so genesis is 2.1 and the first signature 2.2, as in CCF); CCF's
+    /// raft-scenario driver passes an empty payload.
+    Bootstrap { payload: Bytes },
     /// A message from a peer, already authenticated by the node-to-node channel.
     Receive { from: NodeId, message: M },
     /// Virtual time moved to `now_ms` (monotonic, per node).

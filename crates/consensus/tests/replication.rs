@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::collections::BTreeSet;
+
 use common::Cluster;
 use quorate_consensus::{ConsensusEngine, Input, Message, NodeId, Role};
 
@@ -134,9 +136,42 @@ fn pipelining_is_optimistic_and_a_nack_rolls_the_window_back() {
 }
 
 #[test]
+fn bootstrap_leads_the_first_term_with_its_payload_as_the_first_configuration() {
+    let mut raft = quorate_consensus::Raft::new(common::config(0));
+    let genesis = bytes::Bytes::from_static(b"genesis");
+    raft.handle(Input::Bootstrap {
+        payload: genesis.clone(),
+    })
+    .unwrap();
+    assert_eq!(raft.role(), Role::Leader);
+    assert_eq!(raft.term(), quorate_consensus::raft::FIRST_TERM);
+    assert_eq!(raft.hard_state().vote, Some(NodeId(0)));
+    assert_eq!(raft.last_index(), 1);
+    assert_eq!(
+        raft.entry(1),
+        Some(&quorate_consensus::Entry {
+            term: quorate_consensus::raft::FIRST_TERM,
+            committable: false,
+            kind: quorate_consensus::EntryKind::Reconfiguration(BTreeSet::from([NodeId(0)])),
+            payload: genesis,
+        })
+    );
+    assert_eq!(
+        raft.handle(Input::Bootstrap {
+            payload: bytes::Bytes::new()
+        }),
+        Err(quorate_consensus::ConsensusError::AlreadyStarted)
+    );
+}
+
+#[test]
 fn role_changes_are_reported_once() {
     let mut raft = quorate_consensus::Raft::new(common::config(0));
-    let outputs = raft.handle(Input::Bootstrap).unwrap();
+    let outputs = raft
+        .handle(Input::Bootstrap {
+            payload: bytes::Bytes::new(),
+        })
+        .unwrap();
     let changes: Vec<_> = outputs
         .iter()
         .filter(|o| matches!(o, quorate_consensus::Output::RoleChanged { .. }))

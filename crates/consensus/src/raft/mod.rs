@@ -293,18 +293,17 @@ impl Raft {
         self.configurations.rollback(index);
     }
 
-    fn bootstrap(&mut self) -> Result<(), ConsensusError> {
+    /// Leads [`FIRST_TERM`] at once (a one-node service needs no election, so it votes for
+    /// itself) with the configuration {this node} at index 1, carrying `payload`.
+    fn bootstrap(&mut self, payload: Bytes) -> Result<(), ConsensusError> {
         if self.term != 0 || self.log.last_index() != 0 || !self.configurations.is_empty() {
             return Err(ConsensusError::AlreadyStarted);
         }
         self.term = FIRST_TERM;
+        self.voted_for = Some(self.me());
         self.become_leader();
         let members = BTreeSet::from([self.me()]);
-        self.propose(vec![Proposal {
-            committable: false,
-            kind: EntryKind::Reconfiguration(members),
-            payload: Bytes::new(),
-        }])
+        self.propose(vec![Proposal::reconfiguration(members, payload)])
     }
 
     fn propose(&mut self, proposals: Vec<Proposal>) -> Result<(), ConsensusError> {
@@ -387,7 +386,7 @@ impl ConsensusEngine for Raft {
         self.out.clear();
         let durable = self.hard_state();
         match input {
-            Input::Bootstrap => self.bootstrap()?,
+            Input::Bootstrap { payload } => self.bootstrap(payload)?,
             Input::Receive { from, message } => self.receive(from, message),
             Input::Tick { now_ms } => self.tick(now_ms),
             Input::Propose(proposals) => self.propose(proposals)?,

@@ -52,7 +52,12 @@ impl Cluster {
         for id in 0..n {
             c.add_node(make_config(id));
         }
-        c.step(0, Input::Bootstrap);
+        c.step(
+            0,
+            Input::Bootstrap {
+                payload: bytes::Bytes::new(),
+            },
+        );
         c.sign(0);
         if n > 1 {
             let members: Vec<u64> = (0..n).collect();

@@ -3,14 +3,11 @@
 //! consensus crate. Single-threaded: the IO shell owns it and feeds it time, peer messages and
 //! client transactions; what it sends waits in an outbox for the transport.
 
-use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 use quorate_consensus::raft::FIRST_TERM;
-use quorate_consensus::{
-    ConsensusEngine, Entry, EntryKind, HardState, NodeId, Raft, RaftConfig, Role,
-};
+use quorate_consensus::{ConsensusEngine, Input, NodeId, Raft, RaftConfig, Role};
 use quorate_kv::{ClaimsDigest, LedgerSecret, Store, TxId, encode_entry};
 use quorate_ledger::genesis::{GenesisNode, genesis_write_set};
 
@@ -88,13 +85,10 @@ impl ReplicatedNode {
         })
     }
 
-    /// Creates a new service with this node as its only member: the genesis transaction
-    /// (service info, this node Trusted, its endorsed certificate) at 2.1, durable before
-    /// anything else happens. The node leads once its first election timeout passes (a
-    /// one-node election) and then signs genesis. That election makes it primary in view 3,
-    /// not 2 as in CCF: the engine's `Bootstrap` appends its own empty configuration entry
-    /// at index 1, where the ledger needs the genesis transaction, so the node is restored
-    /// from genesis instead, and a restored node starts as a follower.
+    /// Creates a new service with this node as its only member, as CCF does: the node leads
+    /// the first view (2) at once, its genesis transaction (service info, this node Trusted,
+    /// its endorsed certificate) is the service's first configuration entry at 2.1, and its
+    /// signature follows at 2.2. Both are durable and committed when `start` returns.
     pub fn start(
         config: ReplicationConfig,
         node: NodeIdentity,
@@ -102,7 +96,7 @@ impl ReplicatedNode {
         secret: LedgerSecret,
     ) -> Result<Self, ReplicationError> {
         let raft_config = Self::raft_config(&config, &node)?;
-        let mut log = DurableLog::open(&config.ledger_dir, config.chunk_size_bytes)?;
+        let log = DurableLog::open(&config.ledger_dir, config.chunk_size_bytes)?;
         if log.last_seqno() != 0 {
             return Err(ReplicationError::Identity(format!(
                 "{} already holds a ledger; restart the node instead",
@@ -121,27 +115,14 @@ impl ReplicatedNode {
                 code_digest_hex: VIRTUAL_CODE_DIGEST_HEX,
             },
         )?;
-        let store = Store::new();
-        store.apply_write_set(txid, &write_set)?;
-        let entry = encode_entry(txid, &write_set, &[0; 32], 0, &secret)?;
-        log.append(txid, &entry.bytes, false)?;
-        log.sync()?;
-        let hard_state = HardState {
-            term: FIRST_TERM,
-            vote: Some(raft_config.id),
-            commit_index: 0,
-        };
-        HardStateFile::new(&config.hard_state_path).store(&hard_state)?;
-        let genesis = Entry {
-            term: FIRST_TERM,
-            committable: false,
-            kind: EntryKind::Reconfiguration(BTreeSet::from([raft_config.id])),
-            payload: Bytes::from(entry.bytes),
-        };
-        let raft = Raft::restore(raft_config, hard_state, vec![genesis], None)?;
-        Ok(Self::assemble(
-            raft, store, log, config, node, service, secret,
-        ))
+        let genesis = encode_entry(txid, &write_set, &[0; 32], 0, &secret)?;
+        let raft = Raft::new(raft_config);
+        let mut started = Self::assemble(raft, Store::new(), log, config, node, service, secret);
+        started.step(Input::Bootstrap {
+            payload: Bytes::from(genesis.bytes),
+        })?;
+        started.flush()?;
+        Ok(started)
     }
 
     /// A node joining an existing service: empty, holding the service identity and ledger

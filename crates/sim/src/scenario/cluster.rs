@@ -85,7 +85,12 @@ impl Cluster {
         }
         self.add_node(name)?;
         self.print(format!("Note over n[{name}]: Node {name} created"));
-        self.step(name, Input::Bootstrap)
+        self.step(
+            name,
+            Input::Bootstrap {
+                payload: bytes::Bytes::new(),
+            },
+        )
     }
 
     /// Feeds one input, persisting at once, and queues what the node sends.
