@@ -3,9 +3,7 @@
 //! is detached, so the same bytes become a COSE receipt once an inclusion proof is put in the
 //! unprotected header; [`verify_root`] therefore checks root signatures and receipts alike.
 
-use quorate_crypto::cose::{
-    CwtClaims, Sign1Message, VDS_CCF_LEDGER_SHA256, sign_ledger_root, verify_ledger_root,
-};
+use quorate_crypto::cose::{CwtClaims, Sign1Message, VDS_CCF_LEDGER_SHA256, sign_ledger_root};
 use quorate_crypto::{CryptoError, KeyPair, PublicKey, Sha256Digest};
 use quorate_kv::TxId;
 
@@ -63,7 +61,8 @@ pub fn verify_root(
         .ccf_txid()
         .ok_or_else(|| ReceiptRejection::Malformed("COSE header lacks ccf.v1.txid".into()))?
         .to_owned();
-    verify_ledger_root(cose, service_key, root)
+    message
+        .verify(service_key, Some(root))
         .map_err(|_| ReceiptRejection::ServiceSignatureInvalid)?;
     Ok(RootSignatureClaims { txid })
 }

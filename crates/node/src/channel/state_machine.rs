@@ -264,7 +264,12 @@ impl Channel {
 
     /// Handles one frame from the peer.
     pub fn receive(&mut self, bytes: &[u8]) -> Result<Received, ChannelError> {
-        let frame = Frame::decode(bytes)?;
+        self.receive_frame(Frame::decode(bytes)?)
+    }
+
+    /// [`Channel::receive`] for a frame the caller already decoded (a transport decodes each
+    /// frame once, to route it by sender).
+    pub fn receive_frame(&mut self, frame: Frame) -> Result<Received, ChannelError> {
         if frame.sender() != self.peer {
             return Err(ChannelError::UnexpectedSender {
                 expected: self.peer,

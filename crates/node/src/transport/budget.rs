@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::channel::Frame;
+
 /// The shared budget, in bytes.
 #[derive(Debug, Clone)]
 pub(crate) struct FrameBudget(Arc<Semaphore>);
@@ -32,6 +34,6 @@ impl FrameBudget {
 /// handled it.
 #[derive(Debug)]
 pub(crate) struct ReceivedFrame {
-    pub bytes: Vec<u8>,
+    pub frame: Frame,
     pub _reservation: OwnedSemaphorePermit,
 }

@@ -26,6 +26,8 @@ pub(crate) enum StreamError {
     Truncated,
     #[error("read failed: {0}")]
     Io(std::io::Error),
+    #[error("malformed frame: {0}")]
+    Malformed(crate::channel::ChannelError),
 }
 
 /// Appends `frame` with its length prefix; the caller has checked the frame against the limit,

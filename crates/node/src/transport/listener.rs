@@ -99,10 +99,7 @@ impl Incoming {
                 }
                 Err(error) => return self.malformed(remote, &error),
             };
-            let sender = match Frame::decode(&frame.bytes) {
-                Ok(decoded) => decoded.sender(),
-                Err(error) => return self.malformed(remote, &error),
-            };
+            let sender = frame.frame.sender();
             if route.is_none() {
                 match self.peers.frames_sender(sender) {
                     Some(frames) => route = Some((sender, frames)),
@@ -143,11 +140,12 @@ impl Incoming {
             return Ok(None);
         };
         let bytes = read_body(reader, length).await?;
+        let frame = Frame::decode(&bytes).map_err(StreamError::Malformed)?;
         let Some(reservation) = self.budget.reserve(length).await else {
             return Ok(None);
         };
         Ok(Some(ReceivedFrame {
-            bytes,
+            frame,
             _reservation: reservation,
         }))
     }

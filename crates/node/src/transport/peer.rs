@@ -17,7 +17,7 @@ use super::outbox::Outbox;
 use super::stats::Counters;
 use super::stop::StopSignal;
 use super::{Inbound, TransportConfig};
-use crate::channel::{Channel, ChannelState, MessageKind, NodeId, Received};
+use crate::channel::{Channel, ChannelState, Frame, MessageKind, NodeId, Received};
 
 /// Messages sealed per wake-up before the connection task is woken, so a burst goes out in
 /// few writes without delaying the first message.
@@ -62,7 +62,7 @@ impl PeerTask {
                 frame = self.frames.recv() => match frame {
                     // The frame's budget returns when it is dropped, after handling.
                     Some(frame) => {
-                        if !self.on_frame(&frame.bytes).await {
+                        if !self.on_frame(frame.frame).await {
                             break;
                         }
                     }
@@ -121,12 +121,12 @@ impl PeerTask {
 
     /// Handles one frame from the peer; `false` when the transport is stopping or the peer
     /// was removed.
-    async fn on_frame(&mut self, frame: &[u8]) -> bool {
+    async fn on_frame(&mut self, frame: Frame) -> bool {
         if self.messages.is_closed() {
             // Removed while this frame waited: nothing is delivered once `remove_peer` returned.
             return false;
         }
-        match self.channel.receive(frame) {
+        match self.channel.receive_frame(frame) {
             Ok(Received::Message { kind, payload }) => {
                 let inbound = Inbound {
                     from: self.peer,
