@@ -16,7 +16,7 @@
 //! let mut tx = store.begin();
 //! tx.put("public:records", &b"id"[..], &b"hello"[..]);
 //! tx.put("records", &b"id"[..], &b"secret"[..]);
-//! let Ok(CommitOutcome::Committed { txid, write_set }) = store.commit(tx) else { return };
+//! let Ok(CommitOutcome::Committed { txid, write_set, .. }) = store.commit(tx) else { return };
 //! assert_eq!(txid, TxId::new(0, 1));
 //!
 //! let key = LedgerSecret::from_bytes([7; 32]);

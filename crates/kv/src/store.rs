@@ -22,15 +22,20 @@ use crate::commit_hook::CommitHook;
 use crate::entry::{DecodedEntry, LedgerSecret, decode_entry};
 use crate::error::KvError;
 use crate::state::{State, VersionedValue};
-use crate::tx::Tx;
+use crate::tx::{ClaimsDigest, Tx};
 use crate::txid::TxId;
 use crate::write_set::{MapName, WriteSet};
 
 /// What a successful commit did.
 #[derive(Debug)]
 pub enum CommitOutcome {
-    /// A new version was created; the write set is handed back after the hook has seen it.
-    Committed { txid: TxId, write_set: WriteSet },
+    /// A new version was created; the write set and claims digest are handed back after the
+    /// hook has seen them, so the caller can encode the ledger entry outside the store lock.
+    Committed {
+        txid: TxId,
+        write_set: WriteSet,
+        claims_digest: ClaimsDigest,
+    },
     /// Nothing was written, so no version was created; the transaction read `read_version`.
     ReadOnly { read_version: TxId },
 }
@@ -168,7 +173,11 @@ impl Store {
         if let Some(hook) = inner.hook.as_mut() {
             hook.on_commit(txid, &write_set, &claims_digest);
         }
-        Ok(CommitOutcome::Committed { txid, write_set })
+        Ok(CommitOutcome::Committed {
+            txid,
+            write_set,
+            claims_digest,
+        })
     }
 
     /// Applies a write set that was committed elsewhere (a backup following the primary, or

@@ -235,7 +235,9 @@ fn check_history(programs: Vec<Vec<Op>>, schedule: Vec<usize>) -> Result<(), Tes
         });
         let read_only = tx.is_read_only();
         match store.commit(tx) {
-            Ok(CommitOutcome::Committed { txid, write_set }) => {
+            Ok(CommitOutcome::Committed {
+                txid, write_set, ..
+            }) => {
                 prop_assert!(
                     !overwritten,
                     "tx {i} committed although its reads were overwritten"

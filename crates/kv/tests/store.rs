@@ -157,7 +157,13 @@ fn hook_sees_every_commit_in_order_with_claims() {
     tx.put("m", &b"b"[..], &b"1"[..]);
     tx.remove("m", &b"a"[..]);
     tx.set_claims_digest([7u8; 32]);
-    store.commit(tx).unwrap();
+    let CommitOutcome::Committed { claims_digest, .. } = store.commit(tx).unwrap() else {
+        panic!("a write commits a version");
+    };
+    assert_eq!(
+        claims_digest, [7u8; 32],
+        "the outcome carries the claims digest"
+    );
     assert_eq!(*seen.lock().unwrap(), [(1, 1, 0), (2, 2, 7)]);
 }
 

@@ -3,12 +3,10 @@
 //! consensus crate. Single-threaded: the IO shell owns it and feeds it time, peer messages and
 //! client transactions; what it sends waits in an outbox for the transport.
 
-use std::sync::{Arc, Mutex, PoisonError};
-
 use bytes::Bytes;
 use quorate_consensus::raft::FIRST_TERM;
 use quorate_consensus::{ConsensusEngine, Input, NodeId, Raft, RaftConfig, Role};
-use quorate_kv::{ClaimsDigest, LedgerSecret, Store, TxId, encode_entry};
+use quorate_kv::{LedgerSecret, Store, TxId, encode_entry};
 use quorate_ledger::genesis::{GenesisNode, genesis_write_set};
 
 use super::config::ReplicationConfig;
@@ -37,13 +35,10 @@ pub struct ReplicatedNode {
     pub(super) outbox: Vec<(NodeId, Vec<u8>)>,
     pub(super) signatures: SignatureClock,
     pub(super) now_ms: u64,
-    /// The claims digest of the latest local commit, captured by the store's commit hook (the
-    /// commit outcome does not carry it).
-    pub(super) last_claims: Arc<Mutex<ClaimsDigest>>,
 }
 
 impl ReplicatedNode {
-    /// Assembles a node from its parts; the store gets the hook that captures claims.
+    /// Assembles a node from its parts.
     pub(super) fn assemble(
         raft: Raft,
         store: Store,
@@ -53,11 +48,6 @@ impl ReplicatedNode {
         service: ServiceIdentity,
         secret: LedgerSecret,
     ) -> Self {
-        let last_claims = Arc::new(Mutex::new([0u8; 32]));
-        let slot = Arc::clone(&last_claims);
-        store.set_commit_hook(move |_: TxId, _: &_, claims: &ClaimsDigest| {
-            *slot.lock().unwrap_or_else(PoisonError::into_inner) = *claims;
-        });
         Self {
             raft,
             store,
@@ -70,7 +60,6 @@ impl ReplicatedNode {
             outbox: Vec::new(),
             signatures: SignatureClock::default(),
             now_ms: 0,
-            last_claims,
         }
     }
 

@@ -3,8 +3,6 @@
 //! with its TxID at once (CCF's early response; the client polls `tx_status`). Signature
 //! transactions sign the Merkle tree every `tx_count` transactions or `delay_ms`.
 
-use std::sync::PoisonError;
-
 use bytes::Bytes;
 use quorate_consensus::{ConsensusEngine, Input, Proposal};
 use quorate_kv::{ClaimsDigest, CommitOutcome, KvError, Tx, TxId, WriteSet, encode_entry};
@@ -103,15 +101,15 @@ impl ReplicatedNode {
             let mut tx = self.store.begin();
             let result = f(&mut tx);
             match self.store.commit(tx) {
-                Ok(CommitOutcome::Committed { txid, write_set }) => {
-                    let claims = *self
-                        .last_claims
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner);
+                Ok(CommitOutcome::Committed {
+                    txid,
+                    write_set,
+                    claims_digest,
+                }) => {
                     return Ok(Local::Wrote(LocalCommit {
                         txid,
                         write_set,
-                        claims,
+                        claims: claims_digest,
                         result,
                     }));
                 }
