@@ -17,3 +17,27 @@ pub const INVALID_INPUT: &str = "InvalidInput";
 /// The body did not arrive within the request timeout (408). CCF has no such code (its host
 /// closes idle sessions instead); the name follows its naming style.
 pub const REQUEST_TIMEOUT: &str = "RequestTimeout";
+/// The body's content type is not one the endpoint reads (415).
+pub const UNSUPPORTED_CONTENT_TYPE: &str = "UnsupportedContentType";
+/// A query parameter is missing or malformed (400).
+pub const INVALID_QUERY_PARAMETER_VALUE: &str = "InvalidQueryParameterValue";
+/// A header is missing or malformed (400).
+pub const INVALID_HEADER_VALUE: &str = "InvalidHeaderValue";
+/// The transaction is not known here yet, or not committed (404).
+pub const TRANSACTION_PENDING_OR_UNKNOWN: &str = "TransactionPendingOrUnknown";
+/// The transaction can never commit (404).
+pub const TRANSACTION_INVALID: &str = "TransactionInvalid";
+/// The service is not open to users yet (503).
+pub const FRONTEND_NOT_OPEN: &str = "FrontendNotOpen";
+/// No primary is known to forward or redirect to (503).
+pub const PRIMARY_NOT_FOUND: &str = "PrimaryNotFound";
+/// This node cannot serve the request in its current state (503).
+pub const NODE_CANNOT_HANDLE_REQUEST: &str = "NodeCannotHandleRequest";
+/// A forwarded request got no answer from the primary in time (504).
+pub const REQUEST_FORWARDING_TIMEOUT: &str = "RequestForwardingTimeout";
+/// The node failed in a way the client cannot fix (500).
+pub const INTERNAL_ERROR: &str = "InternalError";
+/// Too many transactions are waiting for the node (503).
+pub const TOO_MANY_PENDING_TRANSACTIONS: &str = "TooManyPendingTransactions";
+/// The joining node's request was refused (400).
+pub const NODE_ALREADY_EXISTS: &str = "NodeAlreadyExists";

@@ -1,0 +1,132 @@
+//! What an app declares: endpoints with their auth policies and handlers.
+
+use std::sync::Arc;
+
+use http::Method;
+use quorate_kv::{Tx, TxId, WriteSet};
+
+use crate::frontend::{EndpointRequest, EndpointResponse, ForwardingRule};
+
+/// A handler that runs inside a KV transaction. Read-write handlers may be run more than once
+/// when their transaction conflicts, so they must not have effects outside `tx`.
+pub type TxHandler = Arc<dyn Fn(&EndpointRequest, &mut Tx) -> EndpointResponse + Send + Sync>;
+
+/// A handler over one committed transaction's writes.
+pub type HistoricalHandler =
+    Arc<dyn Fn(&EndpointRequest, &HistoricalState) -> EndpointResponse + Send + Sync>;
+
+/// One committed transaction as a historical handler sees it: CCF's historical store holds
+/// exactly the writes of that transaction, private maps decrypted.
+#[derive(Debug, Clone)]
+pub struct HistoricalState {
+    pub txid: TxId,
+    pub write_set: WriteSet,
+}
+
+impl HistoricalState {
+    /// The value `key` was given in `map` by this transaction; `None` if it did not write the
+    /// key or removed it.
+    pub fn get(&self, map: &str, key: &[u8]) -> Option<&[u8]> {
+        self.write_set
+            .map(map)
+            .and_then(|writes| writes.get(key))
+            .flatten()
+            .map(|value| value.as_ref())
+    }
+}
+
+/// Where and how a handler runs.
+#[derive(Clone)]
+pub enum AppHandler {
+    /// On the primary, in a read-write transaction (CCF's default mode).
+    ReadWrite(TxHandler),
+    /// On any node, on a snapshot of its store.
+    ReadOnly(TxHandler),
+    /// On any node, over the committed transaction the request names.
+    Historical(HistoricalHandler),
+}
+
+/// CCF's auth policy names an app may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppAuth {
+    /// `user_cert`: the TLS client certificate is in `public:ccf.gov.users.certs`.
+    UserCert,
+    /// `member_cert`: the TLS client certificate is in `public:ccf.gov.members.certs`.
+    MemberCert,
+    /// `any_cert`: any client certificate.
+    AnyCert,
+    /// `no_auth`.
+    NoAuth,
+}
+
+/// One endpoint of an app. `path` is relative to `/app` (`/log/private` serves
+/// `/app/log/private`) in matchit syntax (`/records/{key}`).
+#[derive(Clone)]
+pub struct AppEndpoint {
+    pub method: Method,
+    pub path: String,
+    pub auth: Vec<AppAuth>,
+    pub handler: AppHandler,
+    pub forwarding: ForwardingRule,
+}
+
+impl AppEndpoint {
+    /// A read-write endpoint (forwarded from backups).
+    pub fn read_write(
+        method: Method,
+        path: impl Into<String>,
+        auth: &[AppAuth],
+        handler: impl Fn(&EndpointRequest, &mut Tx) -> EndpointResponse + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            auth: auth.to_vec(),
+            handler: AppHandler::ReadWrite(Arc::new(handler)),
+            forwarding: ForwardingRule::Sometimes,
+        }
+    }
+
+    /// A read-only endpoint (served by any node).
+    pub fn read_only(
+        method: Method,
+        path: impl Into<String>,
+        auth: &[AppAuth],
+        handler: impl Fn(&EndpointRequest, &mut Tx) -> EndpointResponse + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            auth: auth.to_vec(),
+            handler: AppHandler::ReadOnly(Arc::new(handler)),
+            forwarding: ForwardingRule::Sometimes,
+        }
+    }
+
+    /// A historical endpoint: the request's `x-ms-ccf-transaction-id` header names the
+    /// committed transaction whose writes the handler sees.
+    pub fn historical(
+        method: Method,
+        path: impl Into<String>,
+        auth: &[AppAuth],
+        handler: impl Fn(&EndpointRequest, &HistoricalState) -> EndpointResponse
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            auth: auth.to_vec(),
+            handler: AppHandler::Historical(Arc::new(handler)),
+            forwarding: ForwardingRule::Never,
+        }
+    }
+}
+
+/// A native application: its endpoints, mounted under `/app`.
+pub trait App: Send + Sync {
+    /// A short name for logs and the OpenAPI title.
+    fn name(&self) -> &str;
+    fn endpoints(&self) -> Vec<AppEndpoint>;
+}
