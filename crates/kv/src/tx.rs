@@ -186,6 +186,13 @@ impl Tx {
         self.claims_digest = digest;
     }
 
+    /// Drops every write and the claims digest, so committing records nothing: what CCF does
+    /// with a handler that answered with an error.
+    pub fn discard_writes(&mut self) {
+        self.writes = WriteSet::new();
+        self.claims_digest = [0u8; 32];
+    }
+
     pub fn claims_digest(&self) -> &ClaimsDigest {
         &self.claims_digest
     }

@@ -87,6 +87,25 @@ pub struct QuoteInfo {
     pub endorsements: String,
 }
 
+/// A listening address as `nodes.info` records it (CCF's `NodeInfoNetwork` interfaces).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterfaceAddresses {
+    /// Where the node listens.
+    pub bind_address: String,
+    /// Where others reach it.
+    pub published_address: String,
+}
+
+/// Where a node can be reached: its client interfaces by name and its node-to-node interface.
+/// Peers connect to each other through these, so every node finds the others in its own store.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeNetwork {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpc_interfaces: Option<std::collections::BTreeMap<String, InterfaceAddresses>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_to_node_interface: Option<InterfaceAddresses>,
+}
+
 /// The JSON value of `public:ccf.gov.nodes.info` (the fields the Python tools read, plus the
 /// ones CCF always writes).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,6 +129,12 @@ pub struct NodeInfo {
     /// Whether the node's retirement is committed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retired_committed: Option<bool>,
+    /// Its addresses.
+    #[serde(flatten)]
+    pub network: NodeNetwork,
+    /// Free-form data the operator attached to the node (CCF `node_data`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_data: Option<serde_json::Value>,
 }
 
 impl NodeInfo {
@@ -128,6 +153,8 @@ impl NodeInfo {
             public_key: Some(public_key_pem.to_owned()),
             ledger_secret_seqno: Some(0),
             retired_committed: Some(false),
+            network: NodeNetwork::default(),
+            node_data: None,
         }
     }
 }
@@ -143,6 +170,8 @@ pub struct GenesisNode<'a> {
     pub endorsed_cert_pem: &'a str,
     /// Hex measurement of the node's code.
     pub code_digest_hex: &'a str,
+    /// Where the node can be reached.
+    pub network: NodeNetwork,
 }
 
 /// Writes `service.info` with `status` for the service identity `service_cert_pem`, created at
@@ -184,7 +213,10 @@ pub fn genesis_write_set(
         ServiceStatus::Opening,
         txid,
     )?;
-    let info = NodeInfo::trusted_virtual(node.code_digest_hex, node.public_key_pem);
+    let info = NodeInfo {
+        network: node.network.clone(),
+        ..NodeInfo::trusted_virtual(node.code_digest_hex, node.public_key_pem)
+    };
     let node_key = node.node_id.as_bytes().to_vec();
     write_set.put(tables::NODES_INFO, node_key.clone(), json_bytes(&info)?);
     write_set.put(

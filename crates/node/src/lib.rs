@@ -7,4 +7,5 @@ pub mod client;
 pub mod config;
 pub mod frontend;
 pub mod replication;
+pub mod service;
 pub mod transport;

@@ -13,10 +13,11 @@ use quorate_kv::{LedgerSecret, TxId, WriteSet, encode_entry};
 use quorate_ledger::generate::identities::{
     CERTIFICATE_VALIDITY, GeneratedIdentities, NODE_SUBJECT_CN,
 };
+use quorate_ledger::genesis::NodeNetwork;
 use quorate_ledger::signature::CoseSignatureConfig;
 use quorate_ledger::verify::{VerifyOptions, verify_ledger};
 use quorate_node::replication::{
-    NodeIdentity, ReplicatedNode, ReplicationConfig, ReplicationError, ServiceIdentity,
+    Genesis, NodeIdentity, ReplicatedNode, ReplicationConfig, ReplicationError, ServiceIdentity,
     SignaturePolicy, TrustedNode, TxStatus,
 };
 
@@ -97,9 +98,14 @@ impl Cluster {
     /// Node 0 starts the service; nodes 1 and 2 join and are trusted by it.
     fn three_nodes() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let first =
-            ReplicatedNode::start(config(dir.path(), 0), node_identity(0), service(), secret())
-                .unwrap();
+        let first = ReplicatedNode::start(
+            config(dir.path(), 0),
+            node_identity(0),
+            service(),
+            secret(),
+            Genesis::default(),
+        )
+        .unwrap();
         let mut cluster = Self {
             ids: vec![first.id()],
             nodes: vec![Some(first)],
@@ -115,6 +121,7 @@ impl Cluster {
                 node_id_hex: &identity.node_id_hex,
                 public_key_pem: &public_key_pem,
                 endorsed_cert_pem: identity.endorsed_cert.pem(),
+                network: NodeNetwork::default(),
             };
             cluster.node_mut(0).trust_node(&trusted).unwrap();
             let joiner = ReplicatedNode::join(
@@ -297,8 +304,14 @@ fn assert_ledger_verifies(dir: &Path) {
 #[test]
 fn a_new_service_leads_view_2_with_genesis_at_2_1_and_its_signature_at_2_2() {
     let dir = tempfile::tempdir().unwrap();
-    let first = ReplicatedNode::start(config(dir.path(), 0), node_identity(0), service(), secret())
-        .unwrap();
+    let first = ReplicatedNode::start(
+        config(dir.path(), 0),
+        node_identity(0),
+        service(),
+        secret(),
+        Genesis::default(),
+    )
+    .unwrap();
     assert!(first.is_primary());
     assert_eq!(first.view(), 2);
     assert_eq!(first.primary(), Some(first.id()));

@@ -19,6 +19,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// A local N-node service in one command (resumes from its ledger when run again).
+    Sandbox(commands::sandbox::SandboxArgs),
+    /// Run one node from its configuration file.
+    Node(commands::node::NodeArgs),
     /// Inspect, verify and generate CCF-format ledgers.
     Ledger(commands::ledger::LedgerArgs),
     /// Developer tools: the deterministic simulator and CCF raft-scenario replay.
@@ -39,6 +43,8 @@ enum DevCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Sandbox(args) => commands::sandbox::run(args),
+        Command::Node(args) => commands::node::run(args),
         Command::Ledger(args) => commands::ledger::run(args),
         Command::Dev { command } => match command {
             DevCommand::Sim(args) => commands::sim::run(args),

@@ -11,7 +11,9 @@ use super::builder::{BuiltEntry, LedgerBuilder};
 use super::identities::GeneratedIdentities;
 use crate::chunk::{LedgerWriter, WriterConfig};
 use crate::error::LedgerError;
-use crate::genesis::{GenesisNode, ServiceStatus, genesis_write_set, put_service_info};
+use crate::genesis::{
+    GenesisNode, NodeNetwork, ServiceStatus, genesis_write_set, put_service_info,
+};
 use crate::signature::CoseSignatureConfig;
 use crate::verify::ledger::LEDGER_SUBDIR;
 
@@ -141,6 +143,7 @@ pub fn generate_ledger(options: &GenerateOptions) -> Result<GenerateSummary, Led
                 public_key_pem: &node_public_key_pem,
                 endorsed_cert_pem: ids.node_cert.pem(),
                 code_digest_hex: &hex::encode(sha256(b"quorate generated ledger")),
+                network: NodeNetwork::default(),
             };
             let write_set = genesis_write_set(TxId::new(GENERATED_VIEW, 1), service_pem, &node)?;
             builder.append(&write_set, &[0; 32], want_receipt)?

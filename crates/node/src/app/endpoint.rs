@@ -109,10 +109,7 @@ impl AppEndpoint {
         method: Method,
         path: impl Into<String>,
         auth: &[AppAuth],
-        handler: impl Fn(&EndpointRequest, &HistoricalState) -> EndpointResponse
-        + Send
-        + Sync
-        + 'static,
+        handler: impl Fn(&EndpointRequest, &HistoricalState) -> EndpointResponse + Send + Sync + 'static,
     ) -> Self {
         Self {
             method,

@@ -87,16 +87,42 @@ impl NodeCertificateConfig {
     }
 }
 
+impl SubjectAltName {
+    /// Reads CCF's `iPAddress:<ip>` / `dNSName:<name>` syntax.
+    pub fn parse(text: &str) -> Option<Self> {
+        if let Some(ip) = text.strip_prefix("iPAddress:") {
+            ip.parse::<std::net::IpAddr>()
+                .ok()
+                .map(|_| SubjectAltName::IpAddress(ip.to_owned()))
+        } else if let Some(name) = text.strip_prefix("dNSName:") {
+            (!name.is_empty()).then(|| SubjectAltName::DnsName(name.to_owned()))
+        } else {
+            None
+        }
+    }
+
+    /// The SAN in CCF's syntax.
+    pub fn to_config_string(&self) -> String {
+        match self {
+            SubjectAltName::IpAddress(ip) => format!("iPAddress:{ip}"),
+            SubjectAltName::DnsName(name) => format!("dNSName:{name}"),
+        }
+    }
+
+    /// The SAN for certificate generation.
+    pub fn to_certificate_san(&self) -> Option<quorate_crypto::SubjectAltName> {
+        match self {
+            SubjectAltName::IpAddress(ip) => {
+                ip.parse().ok().map(quorate_crypto::SubjectAltName::Ip)
+            }
+            SubjectAltName::DnsName(name) => {
+                Some(quorate_crypto::SubjectAltName::Dns(name.clone()))
+            }
+        }
+    }
+}
+
 fn subject_alt_name_from_json(value: &Value, path: &str) -> Result<SubjectAltName, ConfigError> {
-    let text = value.as_str().unwrap_or_default();
-    let san = if let Some(ip) = text.strip_prefix("iPAddress:") {
-        ip.parse::<std::net::IpAddr>()
-            .ok()
-            .map(|_| SubjectAltName::IpAddress(ip.to_owned()))
-    } else if let Some(name) = text.strip_prefix("dNSName:") {
-        (!name.is_empty()).then(|| SubjectAltName::DnsName(name.to_owned()))
-    } else {
-        None
-    };
-    san.ok_or_else(|| invalid(path, "\"iPAddress:<ip>\" or \"dNSName:<name>\"", value))
+    SubjectAltName::parse(value.as_str().unwrap_or_default())
+        .ok_or_else(|| invalid(path, "\"iPAddress:<ip>\" or \"dNSName:<name>\"", value))
 }

@@ -12,13 +12,11 @@ use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper::body::Incoming;
 
-use super::auth::authenticate;
 use super::caller::Caller;
 use super::error_code;
 use super::registry::EndpointRegistry;
-use super::request::EndpointRequest;
 use super::response::EndpointResponse;
-use super::router::Route;
+use super::router::RoutedRequest;
 use super::transaction_id::ResponseDecorator;
 
 /// What every request on an interface shares.
@@ -60,48 +58,17 @@ impl Dispatcher {
             Err(response) => return response,
         };
         let router = self.registry.current();
-        let path = parts.uri.path();
-        let (endpoint, path_params) = match router.route(&parts.method, path) {
-            Route::Found {
-                endpoint,
-                path_params,
-            } => (Arc::clone(endpoint), path_params),
-            Route::NotFound => {
-                return EndpointResponse::error(
-                    StatusCode::NOT_FOUND,
-                    error_code::RESOURCE_NOT_FOUND,
-                    format!("Unknown path: {path}."),
-                );
-            }
-            Route::MethodNotAllowed { allowed } => {
-                return method_not_allowed(&parts.method, path, &allowed);
-            }
-        };
-        drop(router);
-        let identity = match authenticate(&endpoint.auth_policies, &caller) {
-            Ok(identity) => identity,
-            Err(reasons) => {
-                return EndpointResponse::error(
-                    StatusCode::UNAUTHORIZED,
-                    error_code::INVALID_AUTHENTICATION_INFO,
-                    format!("Invalid authentication credentials: {reasons}."),
-                );
-            }
-        };
-        endpoint
-            .handler
-            .call(EndpointRequest {
-                method: parts.method,
-                uri: parts.uri,
-                version: parts.version,
-                headers: parts.headers,
-                body,
-                path_params,
+        router
+            .call(
+                RoutedRequest {
+                    method: parts.method,
+                    uri: parts.uri,
+                    version: parts.version,
+                    headers: parts.headers,
+                    body,
+                },
                 caller,
-                identity,
-                mode: endpoint.mode,
-                forwarding: endpoint.forwarding,
-            })
+            )
             .await
     }
 
@@ -155,7 +122,11 @@ impl Dispatcher {
 
 /// CCF's answer for a known path with another method: 405 `UnsupportedHttpVerb` listing the
 /// allowed methods in the body and in `Allow`; an `OPTIONS` request gets 204 with `Allow`.
-fn method_not_allowed(method: &Method, path: &str, allowed: &[Method]) -> EndpointResponse {
+pub(crate) fn method_not_allowed(
+    method: &Method,
+    path: &str,
+    allowed: &[Method],
+) -> EndpointResponse {
     let allowed = allowed
         .iter()
         .map(Method::as_str)

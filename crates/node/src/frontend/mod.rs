@@ -39,7 +39,7 @@ pub use limits::FrontendLimits;
 pub use registry::EndpointRegistry;
 pub use request::EndpointRequest;
 pub use response::EndpointResponse;
-pub use router::Router;
+pub use router::{RoutedRequest, Router};
 pub use server::{FrontendOptions, FrontendServer, ShutdownReport};
 pub use tls::{crypto_provider, server_tls_config};
 pub use transaction_id::{ResponseDecorator, TRANSACTION_ID_HEADER, TransactionId};

@@ -5,10 +5,26 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use http::Method;
+use bytes::Bytes;
+use http::{HeaderMap, Method, StatusCode, Uri, Version};
 
+use super::auth::authenticate;
+use super::caller::Caller;
 use super::endpoint::Endpoint;
 use super::error::FrontendError;
+use super::error_code;
+use super::request::EndpointRequest;
+use super::response::EndpointResponse;
+
+/// A whole request, its body read, ready to route.
+#[derive(Clone, Debug)]
+pub struct RoutedRequest {
+    pub method: Method,
+    pub uri: Uri,
+    pub version: Version,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
 
 /// Endpoints sharing one path template.
 #[derive(Debug)]
@@ -20,6 +36,7 @@ struct TemplateEndpoints {
 #[derive(Debug)]
 pub struct Router {
     templates: matchit::Router<TemplateEndpoints>,
+    all: Vec<Arc<Endpoint>>,
     endpoint_count: usize,
 }
 
@@ -42,6 +59,7 @@ impl Router {
     pub fn empty() -> Router {
         Router {
             templates: matchit::Router::new(),
+            all: Vec::new(),
             endpoint_count: 0,
         }
     }
@@ -77,6 +95,10 @@ impl Router {
             endpoint_count += 1;
         }
         let mut templates = matchit::Router::new();
+        let all = order
+            .iter()
+            .flat_map(|(_, endpoints)| endpoints.iter().cloned())
+            .collect();
         for (template, endpoints) in order {
             templates
                 .insert(template.clone(), TemplateEndpoints { endpoints })
@@ -93,6 +115,7 @@ impl Router {
         }
         Ok(Router {
             templates,
+            all,
             endpoint_count,
         })
     }
@@ -104,6 +127,60 @@ impl Router {
 
     pub fn is_empty(&self) -> bool {
         self.endpoint_count == 0
+    }
+
+    /// Routes `request`, runs the endpoint's auth policies for `caller` and calls its handler;
+    /// unknown paths, other methods and refused callers get CCF's error responses. The
+    /// frontend calls this for every request; the node also calls it for requests a backup
+    /// forwarded, with the caller the backup saw.
+    pub async fn call(&self, request: RoutedRequest, caller: Arc<Caller>) -> EndpointResponse {
+        let path = request.uri.path();
+        let (endpoint, path_params) = match self.route(&request.method, path) {
+            Route::Found {
+                endpoint,
+                path_params,
+            } => (Arc::clone(endpoint), path_params),
+            Route::NotFound => {
+                return EndpointResponse::error(
+                    StatusCode::NOT_FOUND,
+                    error_code::RESOURCE_NOT_FOUND,
+                    format!("Unknown path: {path}."),
+                );
+            }
+            Route::MethodNotAllowed { allowed } => {
+                return super::dispatch::method_not_allowed(&request.method, path, &allowed);
+            }
+        };
+        let identity = match authenticate(&endpoint.auth_policies, &caller) {
+            Ok(identity) => identity,
+            Err(reasons) => {
+                return EndpointResponse::error(
+                    StatusCode::UNAUTHORIZED,
+                    error_code::INVALID_AUTHENTICATION_INFO,
+                    format!("Invalid authentication credentials: {reasons}."),
+                );
+            }
+        };
+        endpoint
+            .handler
+            .call(EndpointRequest {
+                method: request.method,
+                uri: request.uri,
+                version: request.version,
+                headers: request.headers,
+                body: request.body,
+                path_params,
+                caller,
+                identity,
+                mode: endpoint.mode,
+                forwarding: endpoint.forwarding,
+            })
+            .await
+    }
+
+    /// Every endpoint in the table, for listings such as the OpenAPI document.
+    pub fn endpoints(&self) -> Vec<Arc<Endpoint>> {
+        self.all.clone()
     }
 
     /// Finds the endpoint for a method and a path (without the query).

@@ -27,7 +27,7 @@ pub mod tx_status;
 pub use config::ReplicationConfig;
 pub use error::ReplicationError;
 pub use identity::{NodeIdentity, ServiceIdentity, raft_id_of};
-pub use node::ReplicatedNode;
+pub use node::{Genesis, ReplicatedNode};
 pub use primary::TrustedNode;
 pub use signature_policy::SignaturePolicy;
 pub use tx_status::TxStatus;

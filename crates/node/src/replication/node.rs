@@ -3,11 +3,13 @@
 //! consensus crate. Single-threaded: the IO shell owns it and feeds it time, peer messages and
 //! client transactions; what it sends waits in an outbox for the transport.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use quorate_consensus::raft::FIRST_TERM;
 use quorate_consensus::{ConsensusEngine, Input, NodeId, Raft, RaftConfig, Role};
-use quorate_kv::{LedgerSecret, Store, TxId, encode_entry};
-use quorate_ledger::genesis::{GenesisNode, genesis_write_set};
+use quorate_kv::{LedgerSecret, Store, TxId, WriteSet, encode_entry};
+use quorate_ledger::genesis::{GenesisNode, NodeNetwork, genesis_write_set};
 
 use super::config::ReplicationConfig;
 use super::durable_log::DurableLog;
@@ -21,10 +23,20 @@ use super::tx_status::{TxStatus, tx_status};
 pub const VIRTUAL_CODE_DIGEST_HEX: &str =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// What a new service's genesis transaction holds besides the service and its first node.
+#[derive(Debug, Default)]
+pub struct Genesis {
+    /// Members, constitution, service configuration and any other governance tables.
+    pub governance: WriteSet,
+    /// Where the first node can be reached.
+    pub network: NodeNetwork,
+}
+
 /// One node of a replicated service (see the module docs).
 pub struct ReplicatedNode {
     pub(super) raft: Raft,
-    pub(super) store: Store,
+    /// Shared so read-only requests read snapshots without going through the driver.
+    pub(super) store: Arc<Store>,
     pub(super) secret: LedgerSecret,
     pub(super) log: DurableLog,
     pub(super) hard_state: HardStateFile,
@@ -50,7 +62,7 @@ impl ReplicatedNode {
     ) -> Self {
         Self {
             raft,
-            store,
+            store: Arc::new(store),
             secret,
             log,
             hard_state: HardStateFile::new(&config.hard_state_path),
@@ -78,11 +90,14 @@ impl ReplicatedNode {
     /// the first view (2) at once, its genesis transaction (service info, this node Trusted,
     /// its endorsed certificate) is the service's first configuration entry at 2.1, and its
     /// signature follows at 2.2. Both are durable and committed when `start` returns.
+    /// `governance` (members, constitution, service configuration) joins the genesis writes;
+    /// `network` is where this node can be reached.
     pub fn start(
         config: ReplicationConfig,
         node: NodeIdentity,
         service: ServiceIdentity,
         secret: LedgerSecret,
+        genesis: Genesis,
     ) -> Result<Self, ReplicationError> {
         let raft_config = Self::raft_config(&config, &node)?;
         let log = DurableLog::open(&config.ledger_dir, config.chunk_size_bytes)?;
@@ -94,7 +109,7 @@ impl ReplicatedNode {
         }
         let txid = TxId::new(FIRST_TERM, 1);
         let public_key_pem = node.key.public_key().to_pem();
-        let write_set = genesis_write_set(
+        let mut write_set = genesis_write_set(
             txid,
             service.cert.pem(),
             &GenesisNode {
@@ -102,8 +117,10 @@ impl ReplicatedNode {
                 public_key_pem: &public_key_pem,
                 endorsed_cert_pem: node.endorsed_cert.pem(),
                 code_digest_hex: VIRTUAL_CODE_DIGEST_HEX,
+                network: genesis.network,
             },
         )?;
+        write_set.extend(genesis.governance);
         let genesis = encode_entry(txid, &write_set, &[0; 32], 0, &secret)?;
         let raft = Raft::new(raft_config);
         let mut started = Self::assemble(raft, Store::new(), log, config, node, service, secret);
@@ -185,6 +202,21 @@ impl ReplicatedNode {
     /// holds what is replicated but not yet committed.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The store, shared: readers on other threads take snapshots of it.
+    pub fn shared_store(&self) -> Arc<Store> {
+        Arc::clone(&self.store)
+    }
+
+    /// The ledger secret that encrypts private maps.
+    pub fn ledger_secret(&self) -> &LedgerSecret {
+        &self.secret
+    }
+
+    /// The service-endorsed certificate this node signs with.
+    pub fn endorsed_certificate_pem(&self) -> &str {
+        self.node.endorsed_cert.pem()
     }
 
     /// The last seqno in this node's log.

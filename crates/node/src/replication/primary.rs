@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use quorate_consensus::{ConsensusEngine, Input, Proposal};
 use quorate_kv::{ClaimsDigest, CommitOutcome, KvError, Tx, TxId, WriteSet, encode_entry};
-use quorate_ledger::genesis::NodeInfo;
+use quorate_ledger::genesis::{NodeInfo, NodeNetwork};
 use quorate_ledger::signature::{SigningNode, SigningService, signature_write_set};
 use quorate_ledger::tables;
 
@@ -20,6 +20,8 @@ pub struct TrustedNode<'a> {
     pub node_id_hex: &'a str,
     pub public_key_pem: &'a str,
     pub endorsed_cert_pem: &'a str,
+    /// Where the node can be reached.
+    pub network: NodeNetwork,
 }
 
 /// A transaction committed on the primary's store, not yet proposed.
@@ -60,7 +62,10 @@ impl ReplicatedNode {
     /// it to the consensus configuration in the same entry; it then catches up from here.
     pub fn trust_node(&mut self, node: &TrustedNode<'_>) -> Result<TxId, ReplicationError> {
         let raft_id = raft_id_of(node.node_id_hex)?;
-        let info = NodeInfo::trusted_virtual(VIRTUAL_CODE_DIGEST_HEX, node.public_key_pem);
+        let info = NodeInfo {
+            network: node.network.clone(),
+            ..NodeInfo::trusted_virtual(VIRTUAL_CODE_DIGEST_HEX, node.public_key_pem)
+        };
         let info_json = serde_json::to_vec(&info)
             .map_err(|e| ReplicationError::Identity(format!("nodes.info JSON: {e}")))?;
         let key = node.node_id_hex.as_bytes().to_vec();

@@ -1,0 +1,314 @@
+//! The driver: one thread owns the [`ReplicatedNode`] and feeds it everything in batches:
+//! client transactions, peer messages and time. After each batch it flushes the ledger once
+//! (group commit), and only then answers the transactions of the batch, so a response always
+//! names a transaction that is durable on the primary. Then it hands consensus messages to the
+//! transport, keeps the transport's peers in step with `nodes.info` and publishes a
+//! [`NodeStatus`] for the endpoints.
+//!
+//! A disk or invariant failure stops the driver (and so the node): its parts may disagree, and
+//! restarting from disk is the recovery.
+
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use quorate_consensus::{ConsensusEngine, NodeId};
+use quorate_kv::{Tx, TxId};
+use quorate_ledger::genesis::ServiceInfo;
+use quorate_ledger::tables;
+use tokio::sync::{oneshot, watch};
+
+use super::peers::{PeerBook, known_nodes};
+use super::status::NodeStatus;
+use crate::channel::MessageKind;
+use crate::frontend::EndpointResponse;
+use crate::replication::{ReplicatedNode, ReplicationError, TrustedNode};
+use crate::transport::TransportHandle;
+
+/// Inputs taken in one batch at most, so time and peers are never starved.
+const MAX_BATCH_INPUTS: usize = 4096;
+
+/// A read-write handler as the driver runs it; may run again on conflict.
+pub type ExecuteFn = Box<dyn FnMut(&mut Tx) -> EndpointResponse + Send>;
+/// A look at the node on the driver thread (receipts, historical entries, tx status).
+pub type QueryFn = Box<dyn FnOnce(&ReplicatedNode) + Send>;
+
+/// A node to trust, owned (the driver thread takes it).
+pub struct NodeToTrust {
+    pub node_id_hex: String,
+    pub public_key_pem: String,
+    pub endorsed_cert_pem: String,
+    pub network: quorate_ledger::genesis::NodeNetwork,
+}
+
+/// What the driver is asked to do.
+pub enum DriverInput {
+    Execute {
+        handler: ExecuteFn,
+        reply: oneshot::Sender<Result<(TxId, EndpointResponse), ReplicationError>>,
+    },
+    Trust {
+        node: NodeToTrust,
+        reply: oneshot::Sender<Result<TxId, ReplicationError>>,
+    },
+    Query(QueryFn),
+    Peer {
+        from: NodeId,
+        bytes: Bytes,
+    },
+}
+
+/// Why the driver could not take an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// Too many inputs are waiting.
+    Busy,
+    /// The driver has stopped.
+    Stopped,
+}
+
+/// Sends inputs to the driver thread.
+#[derive(Clone)]
+pub struct DriverHandle {
+    inputs: SyncSender<DriverInput>,
+}
+
+impl DriverHandle {
+    /// Queues `input` without waiting.
+    pub fn submit(&self, input: DriverInput) -> Result<(), Refused> {
+        self.inputs.try_send(input).map_err(|error| match error {
+            TrySendError::Full(_) => Refused::Busy,
+            TrySendError::Disconnected(_) => Refused::Stopped,
+        })
+    }
+
+    /// Runs `handler` in a read-write transaction at the primary; the answer comes once the
+    /// transaction is durable locally.
+    pub async fn execute(
+        &self,
+        handler: ExecuteFn,
+    ) -> Result<Result<(TxId, EndpointResponse), ReplicationError>, Refused> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(DriverInput::Execute { handler, reply })?;
+        answer.await.map_err(|_| Refused::Stopped)
+    }
+
+    /// Trusts a joining node.
+    pub async fn trust(
+        &self,
+        node: NodeToTrust,
+    ) -> Result<Result<TxId, ReplicationError>, Refused> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(DriverInput::Trust { node, reply })?;
+        answer.await.map_err(|_| Refused::Stopped)
+    }
+
+    /// Computes `f` on the driver thread.
+    pub async fn query<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&ReplicatedNode) -> R + Send + 'static,
+    ) -> Result<R, Refused> {
+        let (reply, answer) = oneshot::channel();
+        self.submit(DriverInput::Query(Box::new(move |node| {
+            let _ = reply.send(f(node));
+        })))?;
+        answer.await.map_err(|_| Refused::Stopped)
+    }
+}
+
+/// The driver thread's state.
+pub struct Driver {
+    node: ReplicatedNode,
+    inputs: Receiver<DriverInput>,
+    transport: TransportHandle,
+    peers: PeerBook,
+    status: watch::Sender<Arc<NodeStatus>>,
+    clock: Instant,
+    tick_interval: Duration,
+    last_tick: Instant,
+    /// Store version the peers and status were last derived from.
+    derived_at: Option<TxId>,
+    stop: watch::Receiver<bool>,
+}
+
+/// An answer held until the batch is durable.
+type Deferred = Box<dyn FnOnce()>;
+
+impl Driver {
+    /// A driver for `node` and the handle to feed it; `capacity` inputs may wait.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        node: ReplicatedNode,
+        transport: TransportHandle,
+        peers: PeerBook,
+        tick_interval: Duration,
+        capacity: usize,
+        stop: watch::Receiver<bool>,
+    ) -> (Self, DriverHandle, watch::Receiver<Arc<NodeStatus>>) {
+        let (sender, inputs) = std::sync::mpsc::sync_channel(capacity);
+        let (status, status_receiver) = watch::channel(Arc::new(snapshot(&node, &[].into())));
+        let now = Instant::now();
+        let mut driver = Self {
+            node,
+            inputs,
+            transport,
+            peers,
+            status,
+            clock: now,
+            tick_interval,
+            last_tick: now,
+            derived_at: None,
+            stop,
+        };
+        driver.derive();
+        (driver, DriverHandle { inputs: sender }, status_receiver)
+    }
+
+    /// Runs until every handle is dropped or stop is raised; an error is a failure the node
+    /// cannot continue after.
+    pub fn run(mut self) -> Result<(), ReplicationError> {
+        loop {
+            if *self.stop.borrow() {
+                return Ok(());
+            }
+            let wait = self.tick_interval.saturating_sub(self.last_tick.elapsed());
+            let mut deferred: Vec<Deferred> = Vec::new();
+            match self.inputs.recv_timeout(wait) {
+                Ok(input) => {
+                    self.handle(input, &mut deferred)?;
+                    for _ in 1..MAX_BATCH_INPUTS {
+                        match self.inputs.try_recv() {
+                            Ok(input) => self.handle(input, &mut deferred)?,
+                            Err(_) => break,
+                        }
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            }
+            if self.last_tick.elapsed() >= self.tick_interval {
+                self.last_tick = Instant::now();
+                let now_ms = u64::try_from(self.clock.elapsed().as_millis()).unwrap_or(u64::MAX);
+                self.node.tick(now_ms)?;
+            }
+            self.node.flush()?;
+            for answer in deferred {
+                answer();
+            }
+            self.send_messages();
+            self.derive();
+        }
+    }
+
+    fn handle(
+        &mut self,
+        input: DriverInput,
+        deferred: &mut Vec<Deferred>,
+    ) -> Result<(), ReplicationError> {
+        match input {
+            DriverInput::Execute { handler, reply } => {
+                let outcome = self.node.execute(handler);
+                let outcome = keep_going(outcome)?;
+                deferred.push(Box::new(move || {
+                    let _ = reply.send(outcome);
+                }));
+            }
+            DriverInput::Trust { node, reply } => {
+                let trusted = TrustedNode {
+                    node_id_hex: &node.node_id_hex,
+                    public_key_pem: &node.public_key_pem,
+                    endorsed_cert_pem: &node.endorsed_cert_pem,
+                    network: node.network.clone(),
+                };
+                let outcome = keep_going(self.node.trust_node(&trusted))?;
+                deferred.push(Box::new(move || {
+                    let _ = reply.send(outcome);
+                }));
+            }
+            DriverInput::Query(query) => query(&self.node),
+            DriverInput::Peer { from, bytes } => {
+                if let Err(error) = self.node.receive(from, &bytes) {
+                    tracing::debug!(peer = ?from, %error, "message from a peer refused");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn send_messages(&mut self) {
+        for (to, bytes) in self.node.take_messages() {
+            let Some(channel) = self.peers.channel_of(to) else {
+                tracing::debug!(peer = ?to, "no channel to consensus peer");
+                continue;
+            };
+            if let Err(error) = self.transport.send(channel, MessageKind::Consensus, bytes) {
+                tracing::debug!(peer = ?to, %error, "consensus message not sent");
+            }
+        }
+    }
+
+    /// Peers and status from the store, when it moved since the last time.
+    fn derive(&mut self) {
+        let version = self.node.store().current_txid();
+        let status = self.status.borrow().clone();
+        let unchanged = self.derived_at == Some(version)
+            && status.role == self.node.role()
+            && status.view == self.node.view()
+            && status.last_committed == self.node.last_committed_txid()
+            && status.primary == self.node.primary();
+        if unchanged {
+            return;
+        }
+        let nodes = if self.derived_at == Some(version) {
+            status.nodes.clone()
+        } else {
+            let nodes = known_nodes(self.node.store());
+            self.peers.update(self.node.id(), &nodes, &self.transport);
+            nodes
+        };
+        self.derived_at = Some(version);
+        self.status
+            .send_replace(Arc::new(snapshot(&self.node, &nodes)));
+    }
+}
+
+/// A client-visible error is answered; anything else means the node's parts may disagree.
+fn keep_going<T>(
+    outcome: Result<T, ReplicationError>,
+) -> Result<Result<T, ReplicationError>, ReplicationError> {
+    match outcome {
+        Err(
+            error @ (ReplicationError::NotPrimary { .. }
+            | ReplicationError::TooManyConflicts { .. }
+            | ReplicationError::Identity(_)),
+        ) => Ok(Err(error)),
+        Err(error) => Err(error),
+        Ok(value) => Ok(Ok(value)),
+    }
+}
+
+fn snapshot(
+    node: &ReplicatedNode,
+    nodes: &std::collections::BTreeMap<NodeId, super::status::KnownNode>,
+) -> NodeStatus {
+    let primary = node.primary();
+    let service = node
+        .store()
+        .begin()
+        .get(tables::SERVICE_INFO, &tables::SINGLETON_KEY)
+        .and_then(|value| serde_json::from_slice::<ServiceInfo>(&value).ok());
+    NodeStatus {
+        node_id_hex: node.node_id_hex().to_owned(),
+        role: node.role(),
+        view: node.view(),
+        primary,
+        primary_hex: primary
+            .and_then(|id| nodes.get(&id))
+            .map(|known| known.node_id_hex.clone()),
+        last_committed: node.last_committed_txid(),
+        last_seqno: node.consensus().last_index(),
+        service,
+        nodes: nodes.clone(),
+    }
+}

@@ -1,0 +1,29 @@
+//! The running node: a process that starts, joins or restarts a service from its CCF-shaped
+//! configuration and serves it (see [`run_node`]). The protocol pieces live elsewhere
+//! (`replication`, `transport`, `frontend`); this module wires them on tokio, with one driver
+//! thread owning the replicated state ([`driver`]), and defines the built-in endpoints.
+
+mod addresses;
+mod context;
+pub mod driver;
+mod endpoints;
+mod error;
+mod forwarded_codec;
+mod forwarding;
+mod genesis;
+mod historical;
+mod identity;
+mod join_client;
+mod metrics;
+mod peers;
+mod run;
+mod secrets;
+mod status;
+
+pub use endpoints::join::{JoinNetworkInfo, JoinRequest, JoinResponse};
+pub use error::NodeError;
+pub use forwarded_codec::{Forwarded, ForwardedRequest, ForwardedResponse, MalformedForwarded};
+pub use identity::unix_now_s;
+pub use run::run_node;
+pub use secrets::SECRETS_FILE_NAME;
+pub use status::NodeStatus;

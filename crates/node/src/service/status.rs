@@ -1,0 +1,53 @@
+//! What the driver publishes after every batch for the endpoints to read without asking it:
+//! role, view, primary, commit point, the service's status and the known nodes.
+
+use std::collections::BTreeMap;
+
+use quorate_consensus::{NodeId, Role};
+use quorate_kv::TxId;
+use quorate_ledger::genesis::{NodeInfo, ServiceInfo};
+
+/// One node as the store lists it.
+#[derive(Debug, Clone)]
+pub struct KnownNode {
+    pub node_id_hex: String,
+    pub info: NodeInfo,
+    /// Seqno of the transaction that last wrote its `nodes.info` entry.
+    pub last_written: u64,
+}
+
+/// A snapshot of the node's state.
+#[derive(Debug, Clone)]
+pub struct NodeStatus {
+    pub node_id_hex: String,
+    pub role: Role,
+    pub view: u64,
+    /// The primary this node follows, if known.
+    pub primary: Option<NodeId>,
+    pub primary_hex: Option<String>,
+    pub last_committed: TxId,
+    /// The last entry of the node's log.
+    pub last_seqno: u64,
+    /// The service's `service.info`, once the node holds it.
+    pub service: Option<ServiceInfo>,
+    /// `nodes.info` by consensus id.
+    pub nodes: BTreeMap<NodeId, KnownNode>,
+}
+
+impl NodeStatus {
+    pub fn is_primary(&self) -> bool {
+        self.role == Role::Leader
+    }
+
+    /// Whether the service is open to users.
+    pub fn service_is_open(&self) -> bool {
+        self.service
+            .as_ref()
+            .is_some_and(|service| service.status == quorate_ledger::genesis::ServiceStatus::Open)
+    }
+
+    /// The primary's entry in `nodes.info`.
+    pub fn primary_node(&self) -> Option<&KnownNode> {
+        self.primary.and_then(|id| self.nodes.get(&id))
+    }
+}

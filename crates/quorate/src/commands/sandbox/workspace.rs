@@ -1,0 +1,220 @@
+//! The sandbox's files: `sandbox_common/` with the service certificate and the member and user
+//! identities under CCF's file names, and one `sandbox_<i>/` per node holding its
+//! configuration, ledger, secrets and logs. Everything is created once; a second run finds it
+//! and resumes.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use quorate_crypto::{KeyPair, Validity, create_self_signed_certificate};
+use serde_json::json;
+
+/// The common directory's name, as CCF's sandbox calls it.
+pub const COMMON_DIR: &str = "sandbox_common";
+/// The configuration file in each node directory.
+pub const CONFIG_FILE: &str = "config.json";
+/// The service certificate, where every node writes it.
+pub const SERVICE_CERT_FILE: &str = "service_cert.pem";
+
+/// Ten years: sandbox identities should outlive any sandbox.
+const IDENTITY_VALIDITY_S: i64 = 10 * 365 * 24 * 60 * 60;
+
+/// The sandbox's constitution: CCF's majority rule (a proposal passes once a strict majority
+/// of active members voted for it). Stored at genesis; run once governance lands.
+const CONSTITUTION: &str = r#"export function validate(input) {
+  return { valid: true, description: "OK" };
+}
+
+export function resolve(proposal, proposerId, votes) {
+  let activeMembers = 0;
+  ccf.kv["public:ccf.gov.members.info"].forEach((value) => {
+    if (ccf.bufToJsonCompatible(value).status === "Active") {
+      activeMembers++;
+    }
+  });
+  const inFavour = votes.filter((v) => v.vote).length;
+  if (inFavour * 2 > activeMembers) {
+    return "Accepted";
+  }
+  if ((votes.length - inFavour) * 2 >= activeMembers) {
+    return "Rejected";
+  }
+  return "Open";
+}
+
+export function apply(proposal, proposalId) {}
+"#;
+
+/// Where one node listens.
+#[derive(Debug, Clone, Copy)]
+pub struct NodePorts {
+    pub rpc: u16,
+    pub node_to_node: u16,
+}
+
+/// The sandbox's directory layout.
+pub struct Workspace {
+    pub root: PathBuf,
+}
+
+impl Workspace {
+    pub fn common(&self) -> PathBuf {
+        self.root.join(COMMON_DIR)
+    }
+
+    pub fn node_dir(&self, index: usize) -> PathBuf {
+        self.root.join(format!("sandbox_{index}"))
+    }
+
+    pub fn config_file(&self, index: usize) -> PathBuf {
+        self.node_dir(index).join(CONFIG_FILE)
+    }
+
+    pub fn service_cert(&self) -> PathBuf {
+        self.common().join(SERVICE_CERT_FILE)
+    }
+
+    /// Whether a previous run left a service here (its first node holds its secrets).
+    pub fn holds_service(&self) -> bool {
+        self.node_dir(0)
+            .join(quorate_node::service::SECRETS_FILE_NAME)
+            .exists()
+    }
+
+    /// How many nodes a previous run configured.
+    pub fn configured_nodes(&self) -> usize {
+        (0..).take_while(|i| self.config_file(*i).exists()).count()
+    }
+
+    /// `member0` and `user0` keys and certificates, made if missing.
+    pub fn ensure_identities(&self) -> anyhow::Result<()> {
+        let common = self.common();
+        fs::create_dir_all(&common).with_context(|| format!("creating {}", common.display()))?;
+        for name in ["member0", "user0"] {
+            let cert_file = common.join(format!("{name}_cert.pem"));
+            let key_file = common.join(format!("{name}_privk.pem"));
+            if cert_file.exists() && key_file.exists() {
+                continue;
+            }
+            let key = KeyPair::generate().context("generating a key")?;
+            let now = quorate_node::service::unix_now_s();
+            let validity = Validity {
+                not_before_unix_s: now - 3600,
+                not_after_unix_s: now + IDENTITY_VALIDITY_S,
+            };
+            let serial = u64::try_from(now).unwrap_or(1).max(1);
+            let cert = create_self_signed_certificate(&key, name, &[], &validity, serial)
+                .context("making a certificate")?;
+            write_private(&key_file, key.to_pem().as_bytes())?;
+            fs::write(&cert_file, cert.pem())
+                .with_context(|| format!("writing {}", cert_file.display()))?;
+        }
+        let constitution = common.join("constitution.js");
+        if !constitution.exists() {
+            fs::write(&constitution, CONSTITUTION)
+                .with_context(|| format!("writing {}", constitution.display()))?;
+        }
+        Ok(())
+    }
+
+    /// Writes node `index`'s configuration: node 0 starts the service, the others join it.
+    pub fn write_config(
+        &self,
+        index: usize,
+        ports: NodePorts,
+        first: NodePorts,
+        election_timeout_ms: u64,
+    ) -> anyhow::Result<()> {
+        let dir = self.node_dir(index);
+        fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let common = format!("../{COMMON_DIR}");
+        let command = if index == 0 {
+            json!({
+                "type": "Start",
+                "service_certificate_file": format!("{common}/{SERVICE_CERT_FILE}"),
+                "start": {
+                    "members": [{ "certificate_file": format!("{common}/member0_cert.pem") }],
+                    "constitution_files": [format!("{common}/constitution.js")],
+                    "service_configuration": {
+                        "recovery_threshold": 0,
+                        "maximum_node_certificate_validity_days": 365,
+                        "maximum_service_certificate_validity_days": 3650
+                    },
+                    "initial_service_certificate_validity_days": 3650
+                }
+            })
+        } else {
+            json!({
+                "type": "Join",
+                "service_certificate_file": format!("{common}/{SERVICE_CERT_FILE}"),
+                "join": {
+                    "target_rpc_address": format!("127.0.0.1:{}", first.rpc),
+                    "retry_timeout": "200ms"
+                }
+            })
+        };
+        let config = json!({
+            "network": {
+                "node_to_node_interface": { "bind_address": format!("127.0.0.1:{}", ports.node_to_node) },
+                "rpc_interfaces": {
+                    "primary_rpc_interface": { "bind_address": format!("127.0.0.1:{}", ports.rpc) }
+                }
+            },
+            "command": command,
+            "node_certificate": { "subject_alt_names": ["iPAddress:127.0.0.1"] },
+            "ledger": { "directory": "ledger" },
+            "ledger_signatures": { "tx_count": 1000, "delay": "100ms" },
+            "consensus": {
+                "message_timeout": "100ms",
+                "election_timeout": format!("{election_timeout_ms}ms")
+            },
+            "output_files": {
+                "node_certificate_file": "nodecert.pem",
+                "pid_file": "node.pid",
+                "rpc_addresses_file": "rpc_addresses.json",
+                "node_to_node_address_file": "node_address.json"
+            },
+            "development": {
+                "auto_trust_joining_nodes": true,
+                "open_service_at_start": true,
+                "user_certificate_files": [format!("{common}/user0_cert.pem")]
+            }
+        });
+        let file = self.config_file(index);
+        fs::write(&file, serde_json::to_string_pretty(&config)?)
+            .with_context(|| format!("writing {}", file.display()))
+    }
+
+    /// The ports a previous run gave node `index`.
+    pub fn configured_ports(&self, index: usize) -> anyhow::Result<NodePorts> {
+        let file = self.config_file(index);
+        let text =
+            fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+        let config: serde_json::Value = serde_json::from_str(&text)?;
+        let port = |pointer: &str| -> anyhow::Result<u16> {
+            config
+                .pointer(pointer)
+                .and_then(|v| v.as_str())
+                .and_then(|address| address.rsplit_once(':'))
+                .and_then(|(_, port)| port.parse().ok())
+                .with_context(|| format!("{}: no port at {pointer}", file.display()))
+        };
+        Ok(NodePorts {
+            rpc: port("/network/rpc_interfaces/primary_rpc_interface/bind_address")?,
+            node_to_node: port("/network/node_to_node_interface/bind_address")?,
+        })
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    use std::io::Write as _;
+    options
+        .open(path)
+        .and_then(|mut file| file.write_all(bytes))
+        .with_context(|| format!("writing {}", path.display()))
+}
