@@ -69,5 +69,28 @@ done
 expect nz "sample good vs another service cert" "$BIN" ledger verify "$W/s_good/ledger" \
   --service-cert "$W/gen_40/service_cert.pem"
 
+# ------------------------------------------------ a live service's ledgers and receipts
+# `quorate sandbox` runs three node processes; Python's OpenSSL client writes through every node
+# (backups forward), then CCF's package checks each node's ledger and every receipt.
+SB="$W/sandbox"
+PORT=$("$PY" -c 'import socket
+for _ in range(100):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close()
+    if p < 60000 and all(socket.socket().connect_ex(("127.0.0.1", q)) != 0 for q in (p, p+1, p+2, p+100, p+101, p+102)):
+        print(p); break')
+"$BIN" sandbox --nodes 3 --workspace "$SB" --port "$PORT" >"$W/sandbox.out" 2>&1 &
+SANDBOX=$!
+for _ in $(seq 1 900); do grep -q "service open" "$W/sandbox.out" && break; sleep 0.1; done
+expect 0 "sandbox: 3 nodes open" grep -q "service open" "$W/sandbox.out"
+expect 0 "sandbox: writes through every node, receipts (Python ssl)" \
+  "$PY" "$ROOT/tests/ccf-compat/live_service.py" "$SB/sandbox_common" "$W/live_receipts" "$PORT" $((PORT+1)) $((PORT+2))
+kill -INT "$SANDBOX"; wait "$SANDBOX"
+expect 0 "sandbox: verify_receipts.py on /app/receipt answers" "$PY" "$SHARED/verify_receipts.py" "$W/live_receipts"
+for i in 0 1 2; do
+  expect 0 "sandbox node $i: read_ledger.py FULL" "$VENV/bin/read_ledger.py" -q --uncommitted "$SB/sandbox_$i/ledger"
+  expect 0 "sandbox node $i: quorate ledger verify" \
+    "$BIN" ledger verify "$SB/sandbox_$i/ledger" --service-cert "$SB/sandbox_common/service_cert.pem"
+done
+
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" -eq 0 ]
