@@ -38,6 +38,8 @@ enum DevCommand {
     Sim(commands::sim::SimArgs),
     /// Replay CCF raft-scenario files against the Raft engine.
     RaftScenario(commands::raft_scenario::RaftScenarioArgs),
+    /// Drive a running sandbox with concurrent logging writes and reads; print a table.
+    Load(commands::load::LoadArgs),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Dev { command } => match command {
             DevCommand::Sim(args) => commands::sim::run(args),
             DevCommand::RaftScenario(args) => commands::raft_scenario::run(args),
+            DevCommand::Load(args) => commands::load::run(args),
         },
     };
     match result {
