@@ -186,3 +186,39 @@ async fn three_nodes_forward_fail_over_restart_and_resume() {
         assert!(ok, "node {index} ledger: {output}");
     }
 }
+
+/// With `redirections.to_primary` on the interface, a backup answers a write with 307 to the
+/// primary's address instead of forwarding it, and the write succeeds there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirect_mode_sends_writes_to_the_primary() {
+    let mut sandbox = Sandbox::start(3, STARTUP);
+    sandbox.stop();
+    for index in 0..3 {
+        let file = sandbox.node_dir(index).join("config.json");
+        let mut config: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        config["network"]["rpc_interfaces"]["primary_rpc_interface"]["redirections"] = serde_json::json!({
+            "to_primary": { "kind": "NodeByRole", "target": { "role": "primary" } }
+        });
+        std::fs::write(&file, config.to_string()).unwrap();
+    }
+    sandbox.resume(STARTUP);
+    let user = sandbox.tls(Some("user0"));
+    let primary = eventually(SETTLE, "a primary", || primary_index(&sandbox, 0)).await;
+    let backup = (primary + 1) % 3;
+    let mut at_backup = Connection::connect(&user, sandbox.address(backup)).await.unwrap();
+    let redirected = post_record(&mut at_backup, "private", 7, "redirected").await;
+    assert_eq!(redirected.status, StatusCode::TEMPORARY_REDIRECT);
+    let location = redirected.headers["location"].to_str().unwrap().to_owned();
+    assert_eq!(
+        location,
+        format!("https://127.0.0.1:{}/app/log/private", sandbox.rpc_ports[primary])
+    );
+    let mut at_primary = Connection::connect(&user, sandbox.address(primary)).await.unwrap();
+    let written = post_record(&mut at_primary, "private", 7, "redirected").await;
+    assert_eq!(written.status, StatusCode::OK);
+    // Reads are still served by the backup itself.
+    let read = at_backup.get("/app/log/private?id=7").await.unwrap();
+    assert!(read.status == StatusCode::OK || read.status == StatusCode::NOT_FOUND);
+    sandbox.stop();
+}
