@@ -142,3 +142,47 @@ impl PeerBook {
         self.peers.get(&id).map(|(channel, _)| *channel)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_has_the_same_consensus_id_from_its_hex_and_from_its_channel_id() {
+        let hex_id = "f5371d7f074f465e2d92c3498d83c8b66534ed1b2b8ba61e43737c710da87b82";
+        let channel = channel_id_of(hex_id).unwrap();
+        assert_eq!(channel.to_string(), hex_id);
+        assert_eq!(raft_id_of_channel(&channel), raft_id_of(hex_id).unwrap());
+        assert_eq!(channel_id_of("f5371d7f"), None);
+        assert_eq!(channel_id_of("not hex"), None);
+    }
+
+    #[test]
+    fn nodes_info_entries_that_do_not_parse_are_skipped() {
+        let store = Store::new();
+        let mut tx = store.begin();
+        let good = "aa".repeat(32);
+        let info = quorate_ledger::genesis::NodeInfo::trusted_virtual("00", "PEM");
+        tx.put(
+            tables::NODES_INFO,
+            good.clone().into_bytes(),
+            serde_json::to_vec(&info).unwrap(),
+        );
+        tx.put(
+            tables::NODES_INFO,
+            b"zz".to_vec(),
+            serde_json::to_vec(&info).unwrap(),
+        );
+        tx.put(
+            tables::NODES_INFO,
+            "bb".repeat(32).into_bytes(),
+            b"{not json".to_vec(),
+        );
+        store.commit(tx).unwrap();
+        let nodes = known_nodes(&store);
+        assert_eq!(nodes.len(), 1);
+        let node = nodes.values().next().unwrap();
+        assert_eq!(node.node_id_hex, good);
+        assert_eq!(node.last_written, 1);
+    }
+}

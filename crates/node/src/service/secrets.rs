@@ -138,3 +138,82 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     file.write_all(bytes)?;
     file.sync_all()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use quorate_crypto::{Validity, create_service_certificate};
+
+    fn secrets() -> NodeSecrets {
+        let validity = Validity {
+            not_before_unix_s: 0,
+            not_after_unix_s: 4_000_000_000,
+        };
+        let service_key = KeyPair::from_seed(&[1; 32]).unwrap();
+        let service_certificate =
+            create_service_certificate(&service_key, "CCF Service", &validity, 1).unwrap();
+        let node_key = KeyPair::from_seed(&[2; 32]).unwrap();
+        let node_certificate = quorate_crypto::create_endorsed_certificate(
+            &node_key.public_key(),
+            "CCF Node",
+            &[],
+            &validity,
+            2,
+            &service_key,
+            &service_certificate,
+        )
+        .unwrap();
+        NodeSecrets {
+            node_key,
+            node_certificate,
+            service_key,
+            service_certificate,
+            ledger_secret: Zeroizing::new([7; 32]),
+            cose: CoseSignatureConfig {
+                issuer: "issuer".into(),
+                subject: "subject".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn secrets_round_trip_through_a_private_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SECRETS_FILE_NAME);
+        assert!(NodeSecrets::load(&path).unwrap().is_none());
+        let saved = secrets();
+        saved.save(&path).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        let loaded = NodeSecrets::load(&path).unwrap().unwrap();
+        assert_eq!(loaded.node_key.public_key(), saved.node_key.public_key());
+        assert_eq!(
+            loaded.service_key.public_key(),
+            saved.service_key.public_key()
+        );
+        assert_eq!(loaded.node_certificate, saved.node_certificate);
+        assert_eq!(loaded.service_certificate, saved.service_certificate);
+        assert_eq!(*loaded.ledger_secret, [7; 32]);
+        assert_eq!(loaded.cose, saved.cose);
+    }
+
+    #[test]
+    fn a_damaged_secrets_file_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SECRETS_FILE_NAME);
+        fs::write(&path, "{\"node_private_key\": 1}").unwrap();
+        let error = NodeSecrets::load(&path).err().unwrap().to_string();
+        assert!(error.contains(SECRETS_FILE_NAME), "{error}");
+        secrets().save(&path).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        value["ledger_secret"] = "abcd".into();
+        fs::write(&path, value.to_string()).unwrap();
+        let error = NodeSecrets::load(&path).err().unwrap().to_string();
+        assert!(error.contains("ledger_secret"), "{error}");
+    }
+}
