@@ -206,15 +206,22 @@ async fn redirect_mode_sends_writes_to_the_primary() {
     let user = sandbox.tls(Some("user0"));
     let primary = eventually(SETTLE, "a primary", || primary_index(&sandbox, 0)).await;
     let backup = (primary + 1) % 3;
-    let mut at_backup = Connection::connect(&user, sandbox.address(backup)).await.unwrap();
+    let mut at_backup = Connection::connect(&user, sandbox.address(backup))
+        .await
+        .unwrap();
     let redirected = post_record(&mut at_backup, "private", 7, "redirected").await;
     assert_eq!(redirected.status, StatusCode::TEMPORARY_REDIRECT);
     let location = redirected.headers["location"].to_str().unwrap().to_owned();
     assert_eq!(
         location,
-        format!("https://127.0.0.1:{}/app/log/private", sandbox.rpc_ports[primary])
+        format!(
+            "https://127.0.0.1:{}/app/log/private",
+            sandbox.rpc_ports[primary]
+        )
     );
-    let mut at_primary = Connection::connect(&user, sandbox.address(primary)).await.unwrap();
+    let mut at_primary = Connection::connect(&user, sandbox.address(primary))
+        .await
+        .unwrap();
     let written = post_record(&mut at_primary, "private", 7, "redirected").await;
     assert_eq!(written.status, StatusCode::OK);
     // Reads are still served by the backup itself.

@@ -75,8 +75,24 @@ async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         if args.http2 { "2" } else { "1.1" },
         nodes.len()
     );
-    let writes = phase("write (POST /app/log/private)", &tls, &[primary], args.connections, duration, true).await?;
-    let reads = phase("read (GET /app/log/private)", &tls, &nodes, args.connections, duration, false).await?;
+    let writes = phase(
+        "write (POST /app/log/private)",
+        &tls,
+        &[primary],
+        args.connections,
+        duration,
+        true,
+    )
+    .await?;
+    let reads = phase(
+        "read (GET /app/log/private)",
+        &tls,
+        &nodes,
+        args.connections,
+        duration,
+        false,
+    )
+    .await?;
     print_table(&[writes, reads]);
     Ok(ExitCode::SUCCESS)
 }
@@ -95,7 +111,11 @@ fn node_addresses(workspace: &std::path::Path) -> anyhow::Result<Vec<SocketAddr>
             .and_then(|map| map.values().next())
             .and_then(|value| value.as_str())
             .with_context(|| format!("{}: no address", file.display()))?;
-        nodes.push(address.parse().with_context(|| format!("{}: {address}", file.display()))?);
+        nodes.push(
+            address
+                .parse()
+                .with_context(|| format!("{}: {address}", file.display()))?,
+        );
     }
     if nodes.is_empty() {
         bail!("no nodes found in {}", workspace.display());
@@ -105,7 +125,8 @@ fn node_addresses(workspace: &std::path::Path) -> anyhow::Result<Vec<SocketAddr>
 
 async fn find_primary(tls: &ClientTls, nodes: &[SocketAddr]) -> anyhow::Result<SocketAddr> {
     for node in nodes {
-        if let Ok(response) = request_once(tls, *node, Method::GET, "/node/primary", Bytes::new()).await
+        if let Ok(response) =
+            request_once(tls, *node, Method::GET, "/node/primary", Bytes::new()).await
             && response.status.is_success()
         {
             return Ok(*node);
@@ -146,8 +167,11 @@ async fn phase(
                     connection.get(&format!("/app/log/private?id={id}")).await
                 };
                 match result {
-                    Ok(response) if response.status.is_success() || (!write && response.status == 404) => {
-                        latencies_us.push(u32::try_from(began.elapsed().as_micros()).unwrap_or(u32::MAX));
+                    Ok(response)
+                        if response.status.is_success() || (!write && response.status == 404) =>
+                    {
+                        latencies_us
+                            .push(u32::try_from(began.elapsed().as_micros()).unwrap_or(u32::MAX));
                     }
                     Ok(_) => errors += 1,
                     Err(_) => {
@@ -189,7 +213,10 @@ fn print_table(phases: &[Phase]) {
         "| {:<32} | {:>9} | {:>7} | {:>9} | {:>8} | {:>8} | {:>8} |",
         "operation", "requests", "errors", "req/s", "p50 ms", "p99 ms", "max ms"
     );
-    println!("|{:-<34}|{:-<11}|{:-<9}|{:-<11}|{:-<10}|{:-<10}|{:-<10}|", "", "", "", "", "", "", "");
+    println!(
+        "|{:-<34}|{:-<11}|{:-<9}|{:-<11}|{:-<10}|{:-<10}|{:-<10}|",
+        "", "", "", "", "", "", ""
+    );
     for phase in phases {
         println!(
             "| {:<32} | {:>9} | {:>7} | {:>9.0} | {:>8.2} | {:>8.2} | {:>8.2} |",
