@@ -41,3 +41,5 @@ pub const INTERNAL_ERROR: &str = "InternalError";
 pub const TOO_MANY_PENDING_TRANSACTIONS: &str = "TooManyPendingTransactions";
 /// The joining node's request was refused (400).
 pub const NODE_ALREADY_EXISTS: &str = "NodeAlreadyExists";
+/// A joining node's attestation evidence was refused (400).
+pub const INVALID_QUOTE: &str = "InvalidQuote";

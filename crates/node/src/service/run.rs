@@ -17,7 +17,10 @@ use std::time::{Duration, Instant};
 use quorate_consensus::RaftConfig;
 use quorate_crypto::random::fill_random;
 use quorate_crypto::{Certificate, KeyPair};
-use quorate_ledger::genesis::{InterfaceAddresses, NodeNetwork, ServiceStatus, put_service_info};
+use quorate_ledger::genesis::{
+    InterfaceAddresses, NodeNetwork, QuoteInfo, ServiceStatus, VIRTUAL_ATTESTATION_FORMAT,
+    put_service_info,
+};
 use quorate_ledger::signature::CoseSignatureConfig;
 use tokio::sync::{mpsc, watch};
 use zeroize::Zeroizing;
@@ -40,7 +43,8 @@ use crate::app::App;
 use crate::channel::{LocalIdentity, MessageKind, NodeId as ChannelId};
 use crate::config::{NodeConfig, StartMode, SubjectAltName};
 use crate::frontend::{
-    EndpointRegistry, FrontendLimits, FrontendOptions, FrontendServer, Router, server_tls_config,
+    EndpointRegistry, FrontendLimits, FrontendOptions, FrontendServer, Router, TransactionId,
+    server_tls_config,
 };
 use crate::replication::{Genesis, ReplicatedNode, ReplicationConfig, SignaturePolicy};
 use crate::transport::{Inbound, Transport, TransportConfig, TransportHandle};
@@ -159,9 +163,17 @@ pub async fn run_node(
         let Some(address) = rpc_addresses.get(name) else {
             continue;
         };
+        let status = context.status.clone();
+        let decorator = move || {
+            let committed = status.borrow().last_committed;
+            Some(TransactionId {
+                view: committed.view,
+                seqno: committed.seqno,
+            })
+        };
         let options = FrontendOptions {
             limits,
-            response_decorator: None,
+            response_decorator: Some(Arc::new(decorator)),
         };
         frontends
             .push(FrontendServer::bind(address.bind, Arc::clone(&tls), registry, options).await?);
@@ -330,7 +342,11 @@ async fn come_up(
                         .ok_or_else(|| NodeError::Identity("no node-to-node interface".into()))?,
                     rpc_interfaces: network.rpc_interfaces.clone().unwrap_or_default(),
                 },
-                quote_info: None,
+                quote_info: QuoteInfo {
+                    format: VIRTUAL_ATTESTATION_FORMAT.to_owned(),
+                    quote: String::new(),
+                    endorsements: String::new(),
+                },
                 subject_alt_names: config
                     .node_certificate
                     .subject_alt_names

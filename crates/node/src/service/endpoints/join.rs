@@ -10,7 +10,10 @@ use std::sync::Arc;
 
 use http::{Method, StatusCode};
 use quorate_crypto::Certificate;
-use quorate_ledger::genesis::{InterfaceAddresses, NodeNetwork, NodeStatus as TrustStatus};
+use quorate_ledger::genesis::{
+    InterfaceAddresses, NodeNetwork, NodeStatus as TrustStatus, QuoteInfo,
+    VIRTUAL_ATTESTATION_FORMAT,
+};
 use quorate_ledger::tables;
 use serde::{Deserialize, Serialize};
 
@@ -30,8 +33,8 @@ const JOINER_CERTIFICATE_VALIDITY_DAYS: u32 = 365;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JoinRequest {
     pub node_info_network: JoinNetwork,
-    #[serde(default)]
-    pub quote_info: Option<serde_json::Value>,
+    /// The node's attestation evidence; only the virtual platform's exists so far.
+    pub quote_info: QuoteInfo,
     /// SANs for the endorsed certificate, in CCF's `iPAddress:`/`dNSName:` syntax.
     #[serde(default)]
     pub subject_alt_names: Vec<String>,
@@ -119,6 +122,17 @@ async fn join(context: Arc<NodeContext>, request: EndpointRequest) -> EndpointRe
         Ok(body) => body,
         Err(response) => return response,
     };
+    if body.quote_info.format != VIRTUAL_ATTESTATION_FORMAT {
+        return EndpointResponse::error(
+            StatusCode::BAD_REQUEST,
+            error_code::INVALID_QUOTE,
+            format!(
+                "Quote format {:?} is not supported: this service runs on the virtual \
+                 platform ({VIRTUAL_ATTESTATION_FORMAT}).",
+                body.quote_info.format
+            ),
+        );
+    }
     let node_id = key.sha256_hex();
     let status = context.status();
     if let Some(known) = status.nodes.values().find(|n| n.node_id_hex == node_id) {
