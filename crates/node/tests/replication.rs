@@ -666,3 +666,41 @@ fn a_node_restarts_past_a_torn_write_at_the_end_of_its_ledger() {
     );
     assert_ledger_verifies(&cluster.ledger_dir(crashed));
 }
+
+#[test]
+fn the_primary_refuses_writes_past_the_uncommitted_limit_until_they_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut limited = config(dir.path(), 0);
+    limited.max_uncommitted_tx_count = 3;
+    let mut node = ReplicatedNode::start(
+        limited,
+        node_identity(0),
+        service(),
+        secret(),
+        Genesis::default(),
+    )
+    .unwrap();
+    // Nothing is flushed, so nothing new commits.
+    for key in 0..3u8 {
+        node.execute(|tx| tx.put(PUBLIC_MAP, vec![key], vec![key]))
+            .unwrap();
+    }
+    let refused = node.execute(|tx| tx.put(PUBLIC_MAP, vec![9], vec![9]));
+    assert!(
+        matches!(
+            refused,
+            Err(ReplicationError::TooManyUncommitted {
+                uncommitted: 3,
+                limit: 3
+            })
+        ),
+        "{refused:?}"
+    );
+    node.check_invariants().unwrap();
+    // A signature and a flush commit them; writes are taken again.
+    node.tick(STEP_MS * 1000).unwrap();
+    node.flush().unwrap();
+    node.execute(|tx| tx.put(PUBLIC_MAP, vec![9], vec![9]))
+        .unwrap();
+    node.check_invariants().unwrap();
+}

@@ -21,6 +21,9 @@ pub struct ReplicationConfig {
     pub chunk_size_bytes: u64,
     /// A transaction that keeps conflicting is given up after this many executions.
     pub max_tx_attempts: u32,
+    /// The primary refuses new transactions while this many are uncommitted (0: no limit),
+    /// so a primary cut off from its backups stops accepting work it cannot commit.
+    pub max_uncommitted_tx_count: u64,
 }
 
 impl ReplicationConfig {
@@ -33,6 +36,7 @@ impl ReplicationConfig {
             signatures: SignaturePolicy::default(),
             chunk_size_bytes: DEFAULT_CHUNK_SIZE_BYTES,
             max_tx_attempts: 10,
+            max_uncommitted_tx_count: 10_000,
         }
     }
 }

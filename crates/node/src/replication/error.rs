@@ -10,6 +10,9 @@ pub enum ReplicationError {
     /// Writes go to the primary; the caller forwards to `primary` when it is known.
     #[error("this node is not the primary (primary: {primary:?})")]
     NotPrimary { primary: Option<NodeId> },
+    /// Too many transactions wait for commit (CCF's `max_uncommitted_tx_count`).
+    #[error("{uncommitted} transactions are uncommitted (limit {limit})")]
+    TooManyUncommitted { uncommitted: u64, limit: u64 },
     #[error("transaction still conflicting after {attempts} attempts")]
     TooManyConflicts { attempts: u32 },
     #[error("consensus rejected the input: {0}")]

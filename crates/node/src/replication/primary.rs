@@ -101,6 +101,11 @@ impl ReplicatedNode {
                 primary: self.primary(),
             });
         }
+        let limit = self.config.max_uncommitted_tx_count;
+        let uncommitted = self.raft.last_index() - self.raft.commit_index();
+        if limit > 0 && uncommitted >= limit {
+            return Err(ReplicationError::TooManyUncommitted { uncommitted, limit });
+        }
         let attempts = self.config.max_tx_attempts.max(1);
         for _ in 0..attempts {
             let mut tx = self.store.begin();

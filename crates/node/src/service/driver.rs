@@ -281,6 +281,7 @@ fn keep_going<T>(
         Err(
             error @ (ReplicationError::NotPrimary { .. }
             | ReplicationError::TooManyConflicts { .. }
+            | ReplicationError::TooManyUncommitted { .. }
             | ReplicationError::Identity(_)),
         ) => Ok(Err(error)),
         Err(error) => Err(error),

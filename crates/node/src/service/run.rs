@@ -253,6 +253,7 @@ fn replication_config(config: &NodeConfig, node_dir: &Path) -> ReplicationConfig
         },
         chunk_size_bytes: config.ledger.chunk_size_bytes,
         max_tx_attempts: 10,
+        max_uncommitted_tx_count: consensus.max_uncommitted_tx_count,
     }
 }
 

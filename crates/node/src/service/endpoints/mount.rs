@@ -311,6 +311,14 @@ pub fn replication_error(error: &ReplicationError) -> EndpointResponse {
             error_code::NODE_CANNOT_HANDLE_REQUEST,
             "This node is no longer the primary. Try again.",
         ),
+        ReplicationError::TooManyUncommitted { uncommitted, limit } => EndpointResponse::error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            error_code::TOO_MANY_PENDING_TRANSACTIONS,
+            format!(
+                "{uncommitted} transactions are waiting to commit (the limit is {limit}). Try \
+                 again shortly."
+            ),
+        ),
         ReplicationError::TooManyConflicts { attempts } => EndpointResponse::error(
             StatusCode::SERVICE_UNAVAILABLE,
             error_code::TOO_MANY_PENDING_TRANSACTIONS,
