@@ -569,6 +569,26 @@ async fn headers_over_the_limits_are_431() {
             .insert("x-big", "a".repeat(10_000).parse().unwrap());
         let reply = client.send(request).await.unwrap();
         assert_eq!(reply.status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+        assert_eq!(reply.ccf_error_code(), "RequestHeaderTooLarge");
+
+        // Two headers of 6,000 bytes each: each is under the limit, as CCF counts.
+        let mut client = Client::connect(&pki, server.local_addr(), ANONYMOUS_H1).await;
+        let mut request = client.request(Method::GET, "/echo", Bytes::new());
+        for name in ["x-a", "x-b"] {
+            request
+                .headers_mut()
+                .insert(name, "a".repeat(6_000).parse().unwrap());
+        }
+        assert_eq!(client.send(request).await.unwrap().status, StatusCode::OK);
+
+        // Past the backstop (4 × the limit), hyper refuses the head itself.
+        let mut client = Client::connect(&pki, server.local_addr(), ANONYMOUS_H1).await;
+        let mut request = client.request(Method::GET, "/echo", Bytes::new());
+        request
+            .headers_mut()
+            .insert("x-huge", "a".repeat(100_000).parse().unwrap());
+        let reply = client.send(request).await.unwrap();
+        assert_eq!(reply.status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
 
         let mut client = Client::connect(&pki, server.local_addr(), ANONYMOUS_H1).await;
         let mut request = client.request(Method::GET, "/echo", Bytes::new());
@@ -580,6 +600,7 @@ async fn headers_over_the_limits_are_431() {
         }
         let reply = client.send(request).await.unwrap();
         assert_eq!(reply.status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+        assert_eq!(reply.ccf_error_code(), "RequestHeaderTooLarge");
 
         let h2 = ClientOptions {
             identity: None,
@@ -593,6 +614,7 @@ async fn headers_over_the_limits_are_431() {
             .insert("x-big", "a".repeat(10_000).parse().unwrap());
         let reply = client.send(request).await.unwrap();
         assert_eq!(reply.status, StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE);
+        assert_eq!(reply.ccf_error_code(), "RequestHeaderTooLarge");
         assert_eq!(
             client.get("/echo").await.status,
             StatusCode::OK,

@@ -89,7 +89,7 @@ fn limits_hyper_or_h2_cannot_honour_are_refused() {
     assert!(FrontendLimits::default().validate().is_ok());
     let cases: [fn(&mut FrontendLimits); 6] = [
         |l| l.max_open_sessions_soft = l.max_open_sessions_hard + 1,
-        |l| l.max_header_size_bytes = 4096,
+        |l| l.max_header_size_bytes = 0,
         |l| l.http2_max_frame_size_bytes = 1024,
         |l| l.max_headers_count = 0,
         |l| l.request_timeout = std::time::Duration::ZERO,

@@ -531,17 +531,18 @@ async fn oversized_heads(sandbox: &Sandbox) {
         many.len() + 1
     );
 
-    // A long URL counts against the head too.
+    // The URL is not a header: a 16 KiB one is served (the record does not exist, so 404 from
+    // the app). hyper refuses heads past four times the header limit, which no client here can
+    // send as a URL (the `http` crate stops at 64 KiB).
     let long_path = format!("/app/log/private?id=1&pad={}", "p".repeat(MAX_HEADER_BYTES));
-    let response = send(&user, address, Method::GET, &long_path, &[], Bytes::new()).await;
-    match response {
-        Ok(response) => assert!(
-            matches!(response.status.as_u16(), 414 | 431),
-            "a 16 KiB URL: {}",
-            response.status
-        ),
-        Err(error) => panic!("a 16 KiB URL: no answer: {error}"),
-    }
+    let response = send(&user, address, Method::GET, &long_path, &[], Bytes::new())
+        .await
+        .expect("a 16 KiB URL is answered");
+    assert!(
+        matches!(response.status.as_u16(), 200 | 404),
+        "a 16 KiB URL: {}",
+        response.status
+    );
 }
 
 /// Unknown paths and methods.
@@ -1194,11 +1195,9 @@ async fn bad_input_gets_ccf_errors_and_the_node_keeps_serving() {
 
 /// CCF answers a request head past its limits with its error body,
 /// `{"error": {"code": "RequestHeaderTooLarge", ...}}` (`http_session.h` catches
-/// `RequestHeaderTooLarge` and sends `http::error(...)`), over HTTP/1.1 and HTTP/2. The node
-/// lets hyper and h2 answer these themselves, with an empty body.
+/// `RequestHeaderTooLarge` and sends `http::error(...)`), over HTTP/1.1 and HTTP/2; so does
+/// the node, up to hyper's and h2's backstop of four times the limit.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "node bug, not fixed here: 431s come from hyper/h2 with an empty body, not CCF's \
-            RequestHeaderTooLarge error (crates/node/src/frontend/server.rs, http_builder)"]
 async fn oversized_heads_get_ccf_error_bodies() {
     let sandbox = Sandbox::start(1, STARTUP);
     let address = sandbox.address(0);
@@ -1246,11 +1245,8 @@ async fn oversized_heads_get_ccf_error_bodies() {
 }
 
 /// CCF reads transaction ids with `std::from_chars` (`ccf::TxID::from_str`): digits only, so
-/// `+2.+3` is not a transaction id. The node's `parse_txid` uses `u64::from_str`, which takes a
-/// leading `+`.
+/// `+2.+3` is not a transaction id (Rust's `u64::from_str` would take the `+`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "node bug, not fixed here: parse_txid (crates/node/src/service/endpoints/mount.rs) \
-            accepts a leading '+' in transaction ids"]
 async fn transaction_ids_are_digits_only() {
     let sandbox = Sandbox::start(1, STARTUP);
     let address = sandbox.address(0);

@@ -23,6 +23,8 @@ use super::transaction_id::ResponseDecorator;
 pub(crate) struct Dispatcher {
     pub(crate) registry: Arc<EndpointRegistry>,
     pub(crate) response_decorator: Option<Arc<dyn ResponseDecorator>>,
+    pub(crate) max_header_size_bytes: usize,
+    pub(crate) max_headers_count: usize,
     pub(crate) max_body_size_bytes: usize,
     pub(crate) request_timeout: Duration,
 }
@@ -51,6 +53,9 @@ impl Dispatcher {
 
     async fn respond(&self, request: Request<Incoming>, caller: Arc<Caller>) -> EndpointResponse {
         let (parts, body) = request.into_parts();
+        if let Err(response) = self.check_headers(&parts.headers) {
+            return response;
+        }
         // Like CCF's parser, the whole request is read before routing, so an oversized body is
         // 413 whatever its path.
         let body = match self.read_body(&parts.headers, body).await {
@@ -70,6 +75,42 @@ impl Dispatcher {
                 caller,
             )
             .await
+    }
+
+    /// CCF's head limits: at most `max_headers_count` headers, none of whose names or values
+    /// is longer than `max_header_size_bytes`.
+    fn check_headers(&self, headers: &http::HeaderMap) -> Result<(), EndpointResponse> {
+        let too_large = |message: String| {
+            Err(EndpointResponse::error(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                error_code::REQUEST_HEADER_TOO_LARGE,
+                message,
+            ))
+        };
+        if headers.len() > self.max_headers_count {
+            return too_large(format!(
+                "Too many headers: {} is more than the maximum of {}.",
+                headers.len(),
+                self.max_headers_count
+            ));
+        }
+        let limit = self.max_header_size_bytes;
+        for (name, value) in headers {
+            if name.as_str().len() > limit {
+                return too_large(format!(
+                    "Header name of {} bytes is larger than the maximum of {limit} bytes.",
+                    name.as_str().len()
+                ));
+            }
+            if value.len() > limit {
+                return too_large(format!(
+                    "Value of header '{name}' ({} bytes) is larger than the maximum of {limit} \
+                     bytes.",
+                    value.len()
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The body, at most `max_body_size_bytes`, within the request deadline.

@@ -10,6 +10,9 @@ pub const UNSUPPORTED_HTTP_VERB: &str = "UnsupportedHttpVerb";
 pub const INVALID_AUTHENTICATION_INFO: &str = "InvalidAuthenticationInfo";
 /// The session is past `max_open_sessions_soft` (503, then the connection closes).
 pub const SESSION_CAP_EXHAUSTED: &str = "SessionCapExhausted";
+/// A header name or value is larger than `max_header_size`, or there are more than
+/// `max_headers_count` headers (431).
+pub const REQUEST_HEADER_TOO_LARGE: &str = "RequestHeaderTooLarge";
 /// The body is larger than `max_body_size` (413).
 pub const REQUEST_BODY_TOO_LARGE: &str = "RequestBodyTooLarge";
 /// The body could not be read (the client aborted it or sent malformed framing) (400).

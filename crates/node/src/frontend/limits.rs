@@ -6,8 +6,12 @@ use std::time::Duration;
 
 use super::error::FrontendError;
 
-/// hyper's smallest HTTP/1 read buffer; it panics on less, so smaller header limits are refused.
-const HYPER_MIN_HEADER_BUFFER_BYTES: usize = 8192;
+/// The smallest request head hyper and h2 are allowed to buffer before they refuse a request
+/// themselves (hyper panics under 8192).
+const MIN_HEAD_BACKSTOP_BYTES: usize = 64 * 1024;
+/// hyper and h2 buffer heads up to this many times `max_header_size_bytes`, so requests over
+/// CCF's per-header limits reach the dispatcher, which answers with CCF's error body.
+const HEAD_BACKSTOP_FACTOR: usize = 4;
 /// HTTP/2's frame size bounds (RFC 9113 §4.2); h2 panics outside them.
 const HTTP2_MIN_FRAME_SIZE_BYTES: u32 = 16_384;
 const HTTP2_MAX_FRAME_SIZE_BYTES: u32 = (1 << 24) - 1;
@@ -23,10 +27,12 @@ pub struct FrontendLimits {
     pub max_open_sessions_hard: usize,
     /// Larger request bodies get 413 `RequestBodyTooLarge`.
     pub max_body_size_bytes: usize,
-    /// HTTP/1.1: hyper's read buffer for the request head (at least 8192); HTTP/2: the
-    /// advertised `SETTINGS_MAX_HEADER_LIST_SIZE`. Larger heads get hyper's or h2's 431.
+    /// The largest header name or value (CCF's rule: each one, not the whole head); a larger
+    /// one gets 431 `RequestHeaderTooLarge`. hyper and h2 refuse heads beyond
+    /// [`FrontendLimits::head_backstop_bytes`] themselves, with an empty 431.
     pub max_header_size_bytes: usize,
-    /// HTTP/1.1: more header lines get hyper's 431.
+    /// More headers get 431 `RequestHeaderTooLarge` (hyper refuses more than twice as many
+    /// itself).
     pub max_headers_count: usize,
     pub http2_max_concurrent_streams: u32,
     pub http2_initial_window_size_bytes: u32,
@@ -63,6 +69,19 @@ impl Default for FrontendLimits {
 }
 
 impl FrontendLimits {
+    /// How much of a request head hyper (HTTP/1.1 read buffer) and h2
+    /// (`SETTINGS_MAX_HEADER_LIST_SIZE`) accept before refusing it themselves.
+    pub fn head_backstop_bytes(&self) -> usize {
+        self.max_header_size_bytes
+            .saturating_mul(HEAD_BACKSTOP_FACTOR)
+            .max(MIN_HEAD_BACKSTOP_BYTES)
+    }
+
+    /// How many header lines hyper parses before refusing a request itself.
+    pub fn headers_backstop_count(&self) -> usize {
+        self.max_headers_count.saturating_mul(2)
+    }
+
     /// Refuses limits hyper or h2 would panic on, and a soft cap above the hard cap.
     pub fn validate(&self) -> Result<(), FrontendError> {
         let invalid = |message: String| Err(FrontendError::InvalidLimit(message));
@@ -72,13 +91,10 @@ impl FrontendLimits {
                 self.max_open_sessions_soft, self.max_open_sessions_hard
             ));
         }
-        if self.max_header_size_bytes < HYPER_MIN_HEADER_BUFFER_BYTES {
-            return invalid(format!(
-                "max_header_size_bytes ({}) is below {HYPER_MIN_HEADER_BUFFER_BYTES}",
-                self.max_header_size_bytes
-            ));
+        if self.max_header_size_bytes == 0 {
+            return invalid("max_header_size_bytes is zero".into());
         }
-        if u32::try_from(self.max_header_size_bytes).is_err() {
+        if u32::try_from(self.head_backstop_bytes()).is_err() {
             return invalid("max_header_size_bytes does not fit HTTP/2 settings".into());
         }
         if self.max_headers_count == 0 {

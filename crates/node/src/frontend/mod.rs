@@ -8,10 +8,12 @@
 //! stamped with `x-ms-ccf-transaction-id`. Errors the frontend produces use CCF's body and
 //! [`error_code`]s.
 //!
-//! Header limits are enforced by hyper (HTTP/1.1: `max_buf_size`, `max_headers`) and h2
-//! (HTTP/2: `SETTINGS_MAX_HEADER_LIST_SIZE`) before the request reaches the dispatcher: both
-//! answer `431 Request Header Fields Too Large` with an empty body, so that one status has no
-//! CCF error body. HTTP/1.1 then closes the connection; HTTP/2 refuses only that stream.
+//! Header limits are CCF's (each name and value at most `max_header_size`, at most
+//! `max_headers_count` headers), checked by the dispatcher, which answers 431
+//! `RequestHeaderTooLarge` with CCF's body. hyper (HTTP/1.1: `max_buf_size`, `max_headers`) and
+//! h2 (`SETTINGS_MAX_HEADER_LIST_SIZE`) are set several times higher as a backstop: heads past
+//! that get their bare 431, HTTP/1.1 then closes the connection and HTTP/2 refuses only that
+//! stream.
 
 mod auth;
 mod caller;

@@ -89,6 +89,8 @@ impl FrontendServer {
             dispatcher: Dispatcher {
                 registry,
                 response_decorator: options.response_decorator,
+                max_header_size_bytes: options.limits.max_header_size_bytes,
+                max_headers_count: options.limits.max_headers_count,
                 max_body_size_bytes: options.limits.max_body_size_bytes,
                 request_timeout: options.limits.request_timeout,
             },
@@ -130,15 +132,15 @@ fn http_builder(limits: &FrontendLimits) -> auto::Builder<TokioExecutor> {
         .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.request_timeout)
-        .max_buf_size(limits.max_header_size_bytes)
-        .max_headers(limits.max_headers_count);
+        .max_buf_size(limits.head_backstop_bytes())
+        .max_headers(limits.headers_backstop_count());
     builder
         .http2()
         .timer(TokioTimer::new())
         .max_concurrent_streams(limits.http2_max_concurrent_streams)
         .initial_stream_window_size(limits.http2_initial_window_size_bytes)
         .max_frame_size(limits.http2_max_frame_size_bytes)
-        .max_header_list_size(u32::try_from(limits.max_header_size_bytes).unwrap_or(u32::MAX));
+        .max_header_list_size(u32::try_from(limits.head_backstop_bytes()).unwrap_or(u32::MAX));
     builder
 }
 

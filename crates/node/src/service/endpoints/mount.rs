@@ -274,10 +274,15 @@ fn requested_txid(request: &EndpointRequest) -> Result<TxId, EndpointResponse> {
     })
 }
 
-/// `view.seqno`, as CCF writes transaction ids.
+/// `view.seqno`, as CCF writes transaction ids: decimal digits only on both sides.
 pub fn parse_txid(text: &str) -> Option<TxId> {
     let (view, seqno) = text.split_once('.')?;
-    Some(TxId::new(view.parse().ok()?, seqno.parse().ok()?))
+    let number = |part: &str| {
+        (!part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| part.parse().ok())
+            .flatten()
+    };
+    Some(TxId::new(number(view)?, number(seqno)?))
 }
 
 /// CCF's answers for a transaction that cannot be read historically.
