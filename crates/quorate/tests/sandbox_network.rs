@@ -15,6 +15,8 @@ use quorate_node::client::Connection;
 use support::{Sandbox, call, eventually, post_record, primary_index, quorate, signal, try_get};
 
 const STARTUP: Duration = Duration::from_secs(90);
+/// CCF's ledger reader from its Python package, which `test.sh` installs.
+const READ_LEDGER: &str = "/tmp/ccfpy/bin/read_ledger.py";
 const SETTLE: Duration = Duration::from_secs(30);
 
 /// Waits until `txid` is Committed as node `index` sees it.
@@ -184,6 +186,20 @@ async fn three_nodes_forward_fail_over_restart_and_resume() {
             sandbox.workspace.path(),
         );
         assert!(ok, "node {index} ledger: {output}");
+        // CCF's own reader (installed by test.sh) verifies the same files, failover included.
+        let output = std::process::Command::new(READ_LEDGER)
+            .args(["-q", "--uncommitted"])
+            .arg(&ledger)
+            .output()
+            .unwrap_or_else(|e| {
+                panic!("{READ_LEDGER} (run ../shared/ccf-compat/setup_venv.sh): {e}")
+            });
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success() && text.contains("Verified FULL"),
+            "node {index}: read_ledger.py: {text}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 }
 
