@@ -1,0 +1,334 @@
+//! The native functions the prelude builds `ccf` on. Each acts on the call's [`HostState`];
+//! errors become JS exceptions with a clear message, never a panic.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use rquickjs::{Array, ArrayBuffer, Ctx, Exception, Function, Object, Value};
+
+use crate::host::HostState;
+
+type Shared = Rc<RefCell<HostState>>;
+
+fn throw(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
+    Exception::throw_message(ctx, message)
+}
+
+/// Maps apps may not write: the service's own tables.
+fn write_forbidden(map: &str) -> bool {
+    map.starts_with("public:ccf.") || map.starts_with("ccf.")
+}
+
+fn buffer<'js>(ctx: &Ctx<'js>, bytes: &[u8]) -> rquickjs::Result<Value<'js>> {
+    Ok(ArrayBuffer::new_copy(ctx.clone(), bytes)?.into_value())
+}
+
+fn with_tx(ctx: &Ctx<'_>, host: &Shared) -> rquickjs::Result<()> {
+    if host.borrow().input.tx.is_none() {
+        return Err(throw(ctx, "ccf.kv is not available in this endpoint"));
+    }
+    Ok(())
+}
+
+fn writable(ctx: &Ctx<'_>, host: &Shared, map: &str) -> rquickjs::Result<()> {
+    with_tx(ctx, host)?;
+    if !host.borrow().input.writable {
+        return Err(throw(
+            ctx,
+            "this endpoint is read-only: ccf.kv cannot be written",
+        ));
+    }
+    if write_forbidden(map) {
+        return Err(throw(
+            ctx,
+            &format!("map {map} may not be written by an app"),
+        ));
+    }
+    Ok(())
+}
+
+/// Installs `globalThis.__quorate_natives` for the prelude to pick up and remove.
+pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
+    let natives = Object::new(ctx.clone())?;
+
+    let h = Rc::clone(host);
+    natives.set(
+        "kv_get",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, map: String, key: Vec<u8>| -> rquickjs::Result<Value<'js>> {
+                with_tx(&ctx, &h)?;
+                let value = h
+                    .borrow_mut()
+                    .input
+                    .tx
+                    .as_mut()
+                    .and_then(|tx| tx.get(&map, &key));
+                match value {
+                    Some(value) => buffer(&ctx, &value),
+                    None => Ok(Value::new_undefined(ctx)),
+                }
+            },
+        )?,
+    )?;
+    let h = Rc::clone(host);
+    natives.set(
+        "kv_has",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, map: String, key: Vec<u8>| -> rquickjs::Result<bool> {
+                with_tx(&ctx, &h)?;
+                Ok(h.borrow_mut()
+                    .input
+                    .tx
+                    .as_mut()
+                    .is_some_and(|tx| tx.has(&map, &key)))
+            },
+        )?,
+    )?;
+    let h = Rc::clone(host);
+    natives.set(
+        "kv_version",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, map: String, key: Vec<u8>| -> rquickjs::Result<Option<f64>> {
+                with_tx(&ctx, &h)?;
+                Ok(h.borrow_mut()
+                    .input
+                    .tx
+                    .as_mut()
+                    .and_then(|tx| tx.get_version_of_previous_write(&map, &key))
+                    .map(|version| version as f64))
+            },
+        )?,
+    )?;
+    let h = Rc::clone(host);
+    natives.set(
+        "kv_set",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>,
+                  map: String,
+                  key: Vec<u8>,
+                  value: Vec<u8>|
+                  -> rquickjs::Result<()> {
+                writable(&ctx, &h, &map)?;
+                if let Some(tx) = h.borrow_mut().input.tx.as_mut() {
+                    tx.put(&map, key, value);
+                }
+                Ok(())
+            },
+        )?,
+    )?;
+    let h = Rc::clone(host);
+    natives.set(
+        "kv_delete",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, map: String, key: Vec<u8>| -> rquickjs::Result<bool> {
+                writable(&ctx, &h, &map)?;
+                let mut state = h.borrow_mut();
+                let Some(tx) = state.input.tx.as_mut() else {
+                    return Ok(false);
+                };
+                let existed = tx.has(&map, &key);
+                tx.remove(&map, key);
+                Ok(existed)
+            },
+        )?,
+    )?;
+    let h = Rc::clone(host);
+    natives.set(
+        "kv_clear",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, map: String| -> rquickjs::Result<()> {
+                writable(&ctx, &h, &map)?;
+                let mut state = h.borrow_mut();
+                if let Some(tx) = state.input.tx.as_mut() {
+                    let mut keys = Vec::new();
+                    tx.foreach(&map, |key, _| {
+                        keys.push(key.to_vec());
+                        true
+                    });
+                    for key in keys {
+                        tx.remove(&map, key);
+                    }
+                }
+                Ok(())
+            },
+        )?,
+    )?;
+    let h = Rc::clone(host);
+    natives.set(
+        "kv_size",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, map: String| -> rquickjs::Result<f64> {
+                with_tx(&ctx, &h)?;
+                Ok(h.borrow_mut()
+                    .input
+                    .tx
+                    .as_mut()
+                    .map_or(0, |tx| tx.size(&map)) as f64)
+            },
+        )?,
+    )?;
+    let h = Rc::clone(host);
+    natives.set(
+        "kv_entries",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, map: String| -> rquickjs::Result<Array<'js>> {
+                with_tx(&ctx, &h)?;
+                // Collected first, so the callback may use ccf.kv while iterating.
+                let mut entries = Vec::new();
+                if let Some(tx) = h.borrow_mut().input.tx.as_mut() {
+                    tx.foreach(&map, |key, value| {
+                        entries.push((key.to_vec(), value.to_vec()));
+                        true
+                    });
+                }
+                let array = Array::new(ctx.clone())?;
+                for (index, (key, value)) in entries.iter().enumerate() {
+                    let pair = Array::new(ctx.clone())?;
+                    pair.set(0, buffer(&ctx, key)?)?;
+                    pair.set(1, buffer(&ctx, value)?)?;
+                    array.set(index, pair)?;
+                }
+                Ok(array)
+            },
+        )?,
+    )?;
+    let h = Rc::clone(host);
+    natives.set(
+        "historical_get",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, map: String, key: Vec<u8>| -> rquickjs::Result<Value<'js>> {
+                let state = h.borrow();
+                let value = state
+                    .input
+                    .historical
+                    .as_ref()
+                    .and_then(|(_, writes)| writes.map(&map))
+                    .and_then(|writes| writes.get(&key))
+                    .flatten()
+                    .cloned();
+                drop(state);
+                match value {
+                    Some(value) => buffer(&ctx, &value),
+                    None => Ok(Value::new_undefined(ctx)),
+                }
+            },
+        )?,
+    )?;
+    let h = Rc::clone(host);
+    natives.set(
+        "historical_txid",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>| -> rquickjs::Result<Value<'js>> {
+                match h.borrow().input.historical.as_ref() {
+                    Some((txid, _)) => {
+                        Ok(rquickjs::String::from_str(ctx, &txid.to_string())?.into_value())
+                    }
+                    None => Ok(Value::new_undefined(ctx)),
+                }
+            },
+        )?,
+    )?;
+    natives.set(
+        "utf8_encode",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, text: String| -> rquickjs::Result<Value<'js>> {
+                buffer(&ctx, text.as_bytes())
+            },
+        )?,
+    )?;
+    natives.set(
+        "utf8_decode",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, data: Vec<u8>| -> rquickjs::Result<String> {
+                String::from_utf8(data).map_err(|_| throw(&ctx, "the buffer is not valid UTF-8"))
+            },
+        )?,
+    )?;
+    natives.set(
+        "digest",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>,
+                  algorithm: String,
+                  data: Vec<u8>|
+                  -> rquickjs::Result<Value<'js>> {
+                if algorithm != "SHA-256" {
+                    return Err(throw(
+                        &ctx,
+                        &format!("digest algorithm {algorithm} is not supported (SHA-256 is)"),
+                    ));
+                }
+                buffer(&ctx, &quorate_crypto::sha256(&data))
+            },
+        )?,
+    )?;
+    natives.set(
+        "random_bytes",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, count: f64| -> rquickjs::Result<Value<'js>> {
+                if !(0.0..=65536.0).contains(&count) || count.fract() != 0.0 {
+                    return Err(throw(&ctx, "a byte count from 0 to 65536 is needed"));
+                }
+                let mut bytes = vec![0u8; count as usize];
+                quorate_crypto::random::fill_random(&mut bytes)
+                    .map_err(|error| throw(&ctx, &error.to_string()))?;
+                buffer(&ctx, &bytes)
+            },
+        )?,
+    )?;
+    let h = Rc::clone(host);
+    natives.set(
+        "set_apply_writes",
+        Function::new(ctx.clone(), move |apply: bool| {
+            h.borrow_mut().output.apply_writes = Some(apply);
+        })?,
+    )?;
+    let h = Rc::clone(host);
+    natives.set(
+        "set_claims_digest",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, digest: Vec<u8>| -> rquickjs::Result<()> {
+                let digest: [u8; 32] = digest
+                    .try_into()
+                    .map_err(|_| throw(&ctx, "a claims digest is 32 bytes"))?;
+                h.borrow_mut().output.claims_digest = Some(digest);
+                Ok(())
+            },
+        )?,
+    )?;
+    let h = Rc::clone(host);
+    natives.set(
+        "last_committed",
+        Function::new(ctx.clone(), move || -> Vec<f64> {
+            let txid = h.borrow().input.last_committed;
+            vec![txid.view as f64, txid.seqno as f64]
+        })?,
+    )?;
+    natives.set(
+        "log",
+        Function::new(
+            ctx.clone(),
+            move |level: String, message: String| match level.as_str() {
+                "error" => tracing::error!(target: "js", "{message}"),
+                "warn" => tracing::warn!(target: "js", "{message}"),
+                "debug" => tracing::debug!(target: "js", "{message}"),
+                _ => tracing::info!(target: "js", "{message}"),
+            },
+        )?,
+    )?;
+    ctx.globals().set("__quorate_natives", natives)
+}

@@ -1,0 +1,279 @@
+//! Running a handler: each thread keeps one QuickJS runtime (with the limits, the interrupt
+//! handler and the bundle loader); every call gets a fresh context, as CCF gives every request
+//! a fresh interpreter, so nothing leaks from one request to the next. A call that hits a limit
+//! drops the runtime; the next call on the thread builds a new one.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use rquickjs::{Context, Ctx, Exception, Function, Module, Object, Runtime, Value};
+
+use crate::bundle::{Bundle, module_key};
+use crate::error::{JsError, JsLimit};
+use crate::globals;
+use crate::host::{HostInput, HostOutput, HostState};
+use crate::limits::JsLimits;
+use crate::loader::{BundleLoader, BundleResolver, CurrentBundle};
+use crate::request::{JsRequest, JsResponse};
+
+struct ThreadRuntime {
+    runtime: Runtime,
+    limits: JsLimits,
+    bundle: CurrentBundle,
+    deadline: Rc<Cell<Option<Instant>>>,
+    interrupted: Rc<Cell<bool>>,
+}
+
+thread_local! {
+    static RUNTIME: RefCell<Option<ThreadRuntime>> = const { RefCell::new(None) };
+}
+
+impl ThreadRuntime {
+    fn new(limits: JsLimits) -> Result<Self, JsError> {
+        let runtime = Runtime::new().map_err(|e| JsError::Interpreter(e.to_string()))?;
+        runtime.set_memory_limit(limits.max_heap_bytes);
+        runtime.set_max_stack_size(limits.max_stack_bytes);
+        let deadline: Rc<Cell<Option<Instant>>> = Rc::new(Cell::new(None));
+        let interrupted = Rc::new(Cell::new(false));
+        let (watch, flag) = (Rc::clone(&deadline), Rc::clone(&interrupted));
+        runtime.set_interrupt_handler(Some(Box::new(move || {
+            let late = watch
+                .get()
+                .is_some_and(|deadline| Instant::now() > deadline);
+            if late {
+                flag.set(true);
+            }
+            late
+        })));
+        let bundle: CurrentBundle = Rc::new(RefCell::new(None));
+        runtime.set_loader(
+            BundleResolver,
+            BundleLoader {
+                bundle: Rc::clone(&bundle),
+            },
+        );
+        Ok(Self {
+            runtime,
+            limits,
+            bundle,
+            deadline,
+            interrupted,
+        })
+    }
+}
+
+/// Which handler to run.
+#[derive(Debug, Clone, Copy)]
+pub struct Handler<'a> {
+    pub module: &'a str,
+    pub function: &'a str,
+}
+
+/// Runs `handler` of `bundle` for `request` on this thread, with `input`'s transaction and
+/// host state; returns what the call left (the transaction handed back) and the response.
+pub fn call(
+    bundle: &Arc<Bundle>,
+    limits: JsLimits,
+    handler: Handler<'_>,
+    request: &JsRequest,
+    input: HostInput,
+) -> (HostOutput, Result<JsResponse, JsError>) {
+    let host = Rc::new(RefCell::new(HostState {
+        input,
+        output: HostOutput::default(),
+    }));
+    let outcome = RUNTIME.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if slot
+            .as_ref()
+            .is_some_and(|runtime| runtime.limits != limits)
+        {
+            *slot = None;
+        }
+        if slot.is_none() {
+            *slot = Some(ThreadRuntime::new(limits)?);
+        }
+        let Some(runtime) = slot.as_ref() else {
+            return Err(JsError::Interpreter("no runtime".into()));
+        };
+        let outcome = run(runtime, bundle, handler, request, &host);
+        if matches!(outcome, Err(JsError::Limit(_))) {
+            *slot = None;
+        }
+        outcome
+    });
+    let mut state = host.borrow_mut();
+    let mut output = std::mem::take(&mut state.output);
+    output.tx = state.input.tx.take();
+    (output, outcome)
+}
+
+fn run(
+    runtime: &ThreadRuntime,
+    bundle: &Arc<Bundle>,
+    handler: Handler<'_>,
+    request: &JsRequest,
+    host: &Rc<RefCell<HostState>>,
+) -> Result<JsResponse, JsError> {
+    *runtime.bundle.borrow_mut() = Some(Arc::clone(bundle));
+    runtime.interrupted.set(false);
+    runtime.deadline.set(Some(
+        Instant::now() + Duration::from_millis(runtime.limits.max_execution_time_ms),
+    ));
+    let context =
+        Context::full(&runtime.runtime).map_err(|e| JsError::Interpreter(e.to_string()))?;
+    let outcome = context.with(|ctx| {
+        let failed = |error: rquickjs::Error, phase: Phase| {
+            describe(&ctx, error, phase, runtime.interrupted.get(), handler)
+        };
+        globals::install(&ctx, host).map_err(|e| failed(e, Phase::Setup))?;
+        let namespace: Object = Module::import(&ctx, module_key(handler.module))
+            .and_then(|promise| promise.finish())
+            .map_err(|e| failed(e, Phase::Module))?;
+        let function: Function =
+            namespace
+                .get(handler.function)
+                .map_err(|_| JsError::MissingFunction {
+                    module: handler.module.to_owned(),
+                    function: handler.function.to_owned(),
+                })?;
+        let raw = raw_request(&ctx, request).map_err(|e| failed(e, Phase::Setup))?;
+        let make_request: Function = ctx
+            .globals()
+            .get("__quorate_request")
+            .map_err(|e| failed(e, Phase::Setup))?;
+        let request_object: Value = make_request
+            .call((raw,))
+            .map_err(|e| failed(e, Phase::Setup))?;
+        let result: Value = function
+            .call((request_object,))
+            .map_err(|e| failed(e, Phase::Handler))?;
+        let respond: Function = ctx
+            .globals()
+            .get("__quorate_response")
+            .map_err(|e| failed(e, Phase::Setup))?;
+        let normalized: Object = respond
+            .call((result,))
+            .map_err(|e| failed(e, Phase::Response))?;
+        read_response(&normalized).map_err(|e| failed(e, Phase::Response))
+    });
+    runtime.deadline.set(None);
+    drop(context);
+    *runtime.bundle.borrow_mut() = None;
+    outcome
+}
+
+#[derive(Clone, Copy)]
+enum Phase {
+    Setup,
+    Module,
+    Handler,
+    Response,
+}
+
+/// The pending exception as a [`JsError`]: a limit if one was hit, else the thrown error.
+fn describe(
+    ctx: &Ctx<'_>,
+    error: rquickjs::Error,
+    phase: Phase,
+    interrupted: bool,
+    handler: Handler<'_>,
+) -> JsError {
+    let (message, stack) = match error {
+        rquickjs::Error::Exception => {
+            let thrown = ctx.catch();
+            match thrown
+                .as_object()
+                .and_then(|o| Exception::from_object(o.clone()))
+            {
+                Some(exception) => (
+                    exception.message().unwrap_or_else(|| "exception".into()),
+                    exception.stack(),
+                ),
+                None => (
+                    thrown
+                        .as_string()
+                        .and_then(|s| s.to_string().ok())
+                        .unwrap_or_else(|| format!("{thrown:?}")),
+                    None,
+                ),
+            }
+        }
+        other => (other.to_string(), None),
+    };
+    if interrupted {
+        return JsError::Limit(JsLimit::ExecutionTime);
+    }
+    let lower = message.to_lowercase();
+    if lower.contains("out of memory") {
+        return JsError::Limit(JsLimit::Memory);
+    }
+    if lower.contains("stack overflow") || lower.contains("maximum call stack") {
+        return JsError::Limit(JsLimit::Stack);
+    }
+    match phase {
+        Phase::Module => JsError::Module {
+            module: handler.module.to_owned(),
+            message,
+        },
+        Phase::Response => JsError::Response(message),
+        Phase::Setup => JsError::Interpreter(message),
+        Phase::Handler => JsError::Exception { message, stack },
+    }
+}
+
+fn raw_request<'js>(ctx: &Ctx<'js>, request: &JsRequest) -> rquickjs::Result<Object<'js>> {
+    let raw = Object::new(ctx.clone())?;
+    raw.set("method", request.method.as_str())?;
+    raw.set("url", request.url.as_str())?;
+    raw.set("path", request.path.as_str())?;
+    raw.set("route", request.route.as_str())?;
+    raw.set("query", request.query.as_str())?;
+    raw.set("hostname", request.hostname.as_str())?;
+    let params = Object::new(ctx.clone())?;
+    for (name, value) in &request.params {
+        params.set(name.as_str(), value.as_str())?;
+    }
+    raw.set("params", params)?;
+    let headers = Object::new(ctx.clone())?;
+    for (name, value) in &request.headers {
+        headers.set(name.to_lowercase(), value.as_str())?;
+    }
+    raw.set("headers", headers)?;
+    raw.set(
+        "body",
+        rquickjs::ArrayBuffer::new_copy(ctx.clone(), request.body.as_ref())?,
+    )?;
+    let caller: Value = ctx.json_parse(request.caller.to_string())?;
+    raw.set("caller", caller)?;
+    Ok(raw)
+}
+
+fn read_response(normalized: &Object<'_>) -> rquickjs::Result<JsResponse> {
+    let status: f64 = normalized.get("status")?;
+    let headers: Vec<Vec<String>> = normalized.get("headers")?;
+    let body: Vec<u8> = normalized.get("body")?;
+    let status = if (100.0..=999.0).contains(&status) && status.fract() == 0.0 {
+        status as u16
+    } else {
+        return Err(rquickjs::Error::new_from_js_message(
+            "number",
+            "status",
+            format!("statusCode {status} is not an HTTP status"),
+        ));
+    };
+    Ok(JsResponse {
+        status,
+        headers: headers
+            .into_iter()
+            .filter_map(|pair| {
+                let mut pair = pair.into_iter();
+                Some((pair.next()?, pair.next()?))
+            })
+            .collect(),
+        body: Bytes::from(body),
+    })
+}

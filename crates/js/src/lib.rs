@@ -1,0 +1,28 @@
+//! JavaScript applications, as CCF runs them: a bundle (`app.json` endpoint metadata and ES
+//! modules) whose handlers run on QuickJS with CCF's `ccf` global, under per-request heap,
+//! stack and time limits.
+//!
+//! The node calls [`call`] with a bundle, a handler (module and function), the request and a
+//! [`HostInput`] (the KV transaction, moved in for the call, and what `ccf.consensus` reports);
+//! it gets the transaction back in the [`HostOutput`] with what the handler asked of it
+//! (`ccf.rpc.setApplyWrites`, `setClaimsDigest`).
+//!
+//! What of CCF's `ccf` API is here, and what throws "not supported yet", is listed in
+//! `docs/js.md`.
+
+pub mod bundle;
+mod error;
+mod globals;
+mod host;
+mod interpreter;
+mod limits;
+mod loader;
+mod request;
+
+pub use bundle::{AppMetadata, Bundle, EndpointMetadata, EndpointMode, Forwarding, module_key};
+pub use error::{JsError, JsLimit};
+pub use host::{HostInput, HostOutput};
+pub use interpreter::{Handler, call};
+pub use limits::JsLimits;
+pub use loader::resolve_specifier;
+pub use request::{JsRequest, JsResponse};

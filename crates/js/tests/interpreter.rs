@@ -1,0 +1,458 @@
+//! Handlers run against a real KV transaction: requests in, responses out, `ccf.kv` reads and
+//! writes, relative imports; exceptions, syntax errors, missing functions, an infinite loop, a
+//! memory bomb and runaway recursion each give a typed error, and the thread keeps working.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use quorate_js::{
+    Bundle, Handler, HostInput, JsError, JsLimit, JsLimits, JsRequest, JsResponse, call,
+};
+use quorate_kv::{CommitOutcome, Store, TxId};
+use serde_json::json;
+
+const APP: &str = r#"
+import { prefix } from "./lib/util.js";
+
+export function post(request) {
+  const body = request.body.json();
+  ccf.kv["records"].set(ccf.strToBuf(String(body.id)), ccf.strToBuf(prefix(body.msg)));
+  return { statusCode: 200, body: true };
+}
+
+export function get(request) {
+  const id = request.query.split("=")[1];
+  const value = ccf.kv["records"].get(ccf.strToBuf(id));
+  if (value === undefined) {
+    return { statusCode: 404, body: { error: { code: "ResourceNotFound", message: `No such record: ${id}.` } } };
+  }
+  return { body: { msg: ccf.bufToStr(value) }, headers: { "x-custom": "yes" } };
+}
+
+export function count(request) {
+  let n = 0;
+  ccf.kv["records"].forEach((v, k) => { n += 1; });
+  return { body: { n, size: ccf.kv["records"].size } };
+}
+
+export function echo(request) {
+  return { body: { method: request.method, params: request.params, caller: request.caller,
+                   headers: request.headers, text: request.body.text() } };
+}
+
+export function text(request) { return { body: "plain" }; }
+export function thrower(request) { throw new Error("boom"); }
+export function spin(request) { for (;;) {} }
+export function hog(request) { const a = []; for (;;) { a.push(new Array(100000).fill(1)); } }
+export function recurse(request) { const f = (n) => f(n + 1) + 1; return f(0); }
+export function governance(request) { ccf.kv["public:ccf.gov.users.certs"].set(ccf.strToBuf("x"), ccf.strToBuf("y")); }
+export function digest(request) {
+  const d = ccf.crypto.digest("SHA-256", ccf.strToBuf("abc"));
+  return { body: Array.from(new Uint8Array(d)).map((b) => b.toString(16).padStart(2, "0")).join("") };
+}
+export function claims(request) { ccf.rpc.setClaimsDigest(ccf.crypto.digest("SHA-256", ccf.strToBuf("c"))); ccf.rpc.setApplyWrites(true); return { statusCode: 400 }; }
+export function committed(request) { return { body: ccf.consensus.getLastCommittedTxId() }; }
+export function unsupported(request) { return ccf.crypto.sign("x", "y", "z"); }
+"#;
+
+fn bundle(extra_modules: &[(&str, &str)]) -> Arc<Bundle> {
+    let mut modules = vec![
+        json!({"name": "app.js", "module": APP}),
+        json!({"name": "lib/util.js", "module": "export const prefix = (m) => `msg:${m}`;"}),
+    ];
+    for (name, source) in extra_modules {
+        modules.push(json!({"name": name, "module": source}));
+    }
+    let endpoint = |function: &str| {
+        json!({"js_module": "app.js", "js_function": function, "authn_policies": ["user_cert"],
+               "forwarding_required": "sometimes", "mode": "readwrite"})
+    };
+    Arc::new(
+        Bundle::from_json(&json!({
+            "metadata": {"endpoints": {"/log": {"post": endpoint("post"), "get": endpoint("get")}}},
+            "modules": modules,
+        }))
+        .unwrap(),
+    )
+}
+
+fn request(body: &str, query: &str) -> JsRequest {
+    JsRequest {
+        method: "POST".into(),
+        url: format!("/app/log?{query}"),
+        path: "/app/log".into(),
+        route: "/log".into(),
+        query: query.into(),
+        params: vec![("id".into(), "7".into())],
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: Bytes::from(body.to_owned()),
+        caller: json!({"policy": "user_cert", "id": "abc"}),
+        ..JsRequest::default()
+    }
+}
+
+fn run(
+    store: &Store,
+    bundle: &Arc<Bundle>,
+    module: &str,
+    function: &str,
+    request: &JsRequest,
+    writable: bool,
+    limits: JsLimits,
+) -> (Result<JsResponse, JsError>, quorate_js::HostOutput) {
+    let input = HostInput {
+        tx: Some(store.begin()),
+        writable,
+        last_committed: TxId::new(2, 9),
+        historical: None,
+    };
+    let (output, outcome) = call(bundle, limits, Handler { module, function }, request, input);
+    (outcome, output)
+}
+
+fn body_json(response: &JsResponse) -> serde_json::Value {
+    serde_json::from_slice(&response.body).unwrap()
+}
+
+#[test]
+fn handlers_read_and_write_the_kv_through_ccf_kv() {
+    let store = Store::new();
+    let app = bundle(&[]);
+    let limits = JsLimits::default();
+    let (response, output) = run(
+        &store,
+        &app,
+        "app.js",
+        "post",
+        &request(r#"{"id": 1, "msg": "hi"}"#, ""),
+        true,
+        limits,
+    );
+    let response = response.unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(response.body.as_ref(), b"true");
+    assert!(
+        response
+            .headers
+            .contains(&("content-type".into(), "application/json".into()))
+    );
+    let tx = output.tx.unwrap();
+    assert!(matches!(
+        store.commit(tx).unwrap(),
+        CommitOutcome::Committed { .. }
+    ));
+
+    let (response, _) = run(
+        &store,
+        &app,
+        "/app.js",
+        "get",
+        &request("", "id=1"),
+        false,
+        limits,
+    );
+    let response = response.unwrap();
+    assert_eq!(body_json(&response), json!({"msg": "msg:hi"}));
+    assert!(
+        response
+            .headers
+            .contains(&("x-custom".into(), "yes".into()))
+    );
+    let (response, _) = run(
+        &store,
+        &app,
+        "app.js",
+        "get",
+        &request("", "id=2"),
+        false,
+        limits,
+    );
+    assert_eq!(response.unwrap().status, 404);
+    let (response, _) = run(
+        &store,
+        &app,
+        "app.js",
+        "count",
+        &request("", ""),
+        false,
+        limits,
+    );
+    assert_eq!(body_json(&response.unwrap()), json!({"n": 1, "size": 1}));
+}
+
+#[test]
+fn the_request_object_is_ccfs() {
+    let store = Store::new();
+    let app = bundle(&[]);
+    let (response, _) = run(
+        &store,
+        &app,
+        "app.js",
+        "echo",
+        &request("hello", ""),
+        false,
+        JsLimits::default(),
+    );
+    assert_eq!(
+        body_json(&response.unwrap()),
+        json!({"method": "POST", "params": {"id": "7"}, "caller": {"policy": "user_cert", "id": "abc"},
+               "headers": {"content-type": "application/json"}, "text": "hello"})
+    );
+    let (response, _) = run(
+        &store,
+        &app,
+        "app.js",
+        "text",
+        &request("", ""),
+        false,
+        JsLimits::default(),
+    );
+    let response = response.unwrap();
+    assert_eq!(response.body.as_ref(), b"plain");
+    assert!(
+        response
+            .headers
+            .contains(&("content-type".into(), "text/plain".into()))
+    );
+}
+
+#[test]
+fn read_only_handlers_and_service_tables_refuse_writes() {
+    let store = Store::new();
+    let app = bundle(&[]);
+    let (response, output) = run(
+        &store,
+        &app,
+        "app.js",
+        "post",
+        &request(r#"{"id": 1, "msg": "hi"}"#, ""),
+        false,
+        JsLimits::default(),
+    );
+    match response {
+        Err(JsError::Exception { message, .. }) => {
+            assert!(message.contains("read-only"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(output.tx.unwrap().is_read_only());
+    let (response, _) = run(
+        &store,
+        &app,
+        "app.js",
+        "governance",
+        &request("", ""),
+        true,
+        JsLimits::default(),
+    );
+    assert!(
+        matches!(response, Err(JsError::Exception { message, .. }) if message.contains("may not be written"))
+    );
+}
+
+#[test]
+fn rpc_consensus_and_digest_reach_the_host() {
+    let store = Store::new();
+    let app = bundle(&[]);
+    let (response, output) = run(
+        &store,
+        &app,
+        "app.js",
+        "claims",
+        &request("", ""),
+        true,
+        JsLimits::default(),
+    );
+    assert_eq!(response.unwrap().status, 400);
+    assert_eq!(output.apply_writes, Some(true));
+    assert_eq!(output.claims_digest, Some(quorate_crypto::sha256(b"c")));
+    let (response, _) = run(
+        &store,
+        &app,
+        "app.js",
+        "committed",
+        &request("", ""),
+        false,
+        JsLimits::default(),
+    );
+    assert_eq!(
+        body_json(&response.unwrap()),
+        json!({"view": 2, "seqno": 9})
+    );
+    let (response, _) = run(
+        &store,
+        &app,
+        "app.js",
+        "digest",
+        &request("", ""),
+        false,
+        JsLimits::default(),
+    );
+    assert_eq!(
+        response.unwrap().body.as_ref(),
+        b"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    let (response, _) = run(
+        &store,
+        &app,
+        "app.js",
+        "unsupported",
+        &request("", ""),
+        false,
+        JsLimits::default(),
+    );
+    assert!(
+        matches!(response, Err(JsError::Exception { message, .. }) if message.contains("not supported"))
+    );
+}
+
+#[test]
+fn failures_are_typed_errors_and_the_thread_keeps_serving() {
+    let store = Store::new();
+    let app = bundle(&[("broken.js", "export function f( {")]);
+    let limits = JsLimits {
+        max_heap_bytes: 32 * 1024 * 1024,
+        max_stack_bytes: 512 * 1024,
+        max_execution_time_ms: 200,
+    };
+    let ok = || {
+        let (response, _) = run(
+            &store,
+            &app,
+            "app.js",
+            "text",
+            &request("", ""),
+            false,
+            limits,
+        );
+        assert_eq!(response.unwrap().status, 200);
+    };
+    let (response, _) = run(
+        &store,
+        &app,
+        "app.js",
+        "thrower",
+        &request("", ""),
+        true,
+        limits,
+    );
+    assert!(
+        matches!(response, Err(JsError::Exception { ref message, .. }) if message == "boom"),
+        "{response:?}"
+    );
+    ok();
+    let started = std::time::Instant::now();
+    let (response, _) = run(
+        &store,
+        &app,
+        "app.js",
+        "spin",
+        &request("", ""),
+        true,
+        limits,
+    );
+    assert_eq!(response, Err(JsError::Limit(JsLimit::ExecutionTime)));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    ok();
+    let (response, _) = run(
+        &store,
+        &app,
+        "app.js",
+        "hog",
+        &request("", ""),
+        true,
+        limits,
+    );
+    assert!(
+        matches!(
+            response,
+            Err(JsError::Limit(JsLimit::Memory | JsLimit::ExecutionTime))
+        ),
+        "{response:?}"
+    );
+    ok();
+    let (response, _) = run(
+        &store,
+        &app,
+        "app.js",
+        "recurse",
+        &request("", ""),
+        true,
+        limits,
+    );
+    assert_eq!(response, Err(JsError::Limit(JsLimit::Stack)));
+    ok();
+    let (response, _) = run(
+        &store,
+        &app,
+        "broken.js",
+        "f",
+        &request("", ""),
+        true,
+        limits,
+    );
+    assert!(
+        matches!(response, Err(JsError::Module { .. })),
+        "{response:?}"
+    );
+    ok();
+    let (response, _) = run(
+        &store,
+        &app,
+        "app.js",
+        "nope",
+        &request("", ""),
+        true,
+        limits,
+    );
+    assert!(
+        matches!(response, Err(JsError::MissingFunction { .. })),
+        "{response:?}"
+    );
+    ok();
+    let (response, _) = run(
+        &store,
+        &app,
+        "missing.js",
+        "f",
+        &request("", ""),
+        true,
+        limits,
+    );
+    assert!(
+        matches!(response, Err(JsError::Module { .. })),
+        "{response:?}"
+    );
+    ok();
+}
+
+#[test]
+fn bundles_check_their_metadata_and_modules() {
+    let bad = [
+        json!({"metadata": {"endpoints": {"log": {}}}, "modules": []}),
+        json!({"metadata": {"endpoints": {"/log": {"fetch": {"js_module": "a.js", "js_function": "f", "authn_policies": [], "forwarding_required": "always"}}}}, "modules": [{"name": "a.js", "module": ""}]}),
+        json!({"metadata": {"endpoints": {"/log": {"get": {"js_module": "a.js", "js_function": "f", "authn_policies": [], "forwarding_required": "always"}}}}, "modules": []}),
+        json!({"metadata": {"endpoints": {"/log": {"get": {"js_module": "a.js", "js_function": "f", "forwarding_required": "always"}}}}, "modules": [{"name": "a.js", "module": ""}]}),
+        json!({"modules": []}),
+    ];
+    for value in bad {
+        assert!(
+            matches!(Bundle::from_json(&value), Err(JsError::Bundle { .. })),
+            "{value}"
+        );
+    }
+    assert_eq!(
+        quorate_js::resolve_specifier("/a/b.js", "./c.js").unwrap(),
+        "/a/c.js"
+    );
+    assert_eq!(
+        quorate_js::resolve_specifier("/a/b.js", "../c.js").unwrap(),
+        "/c.js"
+    );
+    assert_eq!(quorate_js::resolve_specifier("/b.js", "../../c.js"), None);
+    assert_eq!(
+        quorate_js::resolve_specifier("/b.js", "c.js").unwrap(),
+        "/c.js"
+    );
+}
