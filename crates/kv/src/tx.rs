@@ -57,6 +57,15 @@ impl std::fmt::Debug for Tx {
     }
 }
 
+/// An empty transaction over an empty snapshot at 0.0, attached to no store: what a caller
+/// leaves behind (`std::mem::take`) while it lends the real transaction to code that must own
+/// it, such as a JS handler. Committing it to a store conflicts or writes nothing.
+impl Default for Tx {
+    fn default() -> Self {
+        Self::new(State::default(), TxId::default(), 0)
+    }
+}
+
 impl Tx {
     pub(crate) fn new(snapshot: State, read_version: TxId, rollback_epoch: u64) -> Self {
         Self {

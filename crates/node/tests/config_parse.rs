@@ -421,7 +421,8 @@ fn the_development_section_is_off_unless_asked_and_its_files_resolve_against_the
     value["development"] = serde_json::json!({
         "auto_trust_joining_nodes": true,
         "open_service_at_start": true,
-        "user_certificate_files": ["users/user0_cert.pem", "/abs/user1_cert.pem"]
+        "user_certificate_files": ["users/user0_cert.pem", "/abs/user1_cert.pem"],
+        "js_app_bundle": "app"
     });
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("node.json");
@@ -436,6 +437,7 @@ fn the_development_section_is_off_unless_asked_and_its_files_resolve_against_the
                 dir.path().join("users/user0_cert.pem"),
                 PathBuf::from("/abs/user1_cert.pem"),
             ],
+            js_app_bundle: Some(dir.path().join("app")),
         }
     );
 

@@ -39,7 +39,11 @@ pub fn module_key(name: &str) -> String {
 }
 
 impl Bundle {
-    /// Checks that every endpoint's module is in the bundle.
+    /// A bundle from its parts, checking that every endpoint's module is in it.
+    pub fn new(metadata: AppMetadata, modules: BTreeMap<String, String>) -> Result<Self, JsError> {
+        Self::checked(metadata, modules)
+    }
+
     fn checked(metadata: AppMetadata, modules: BTreeMap<String, String>) -> Result<Self, JsError> {
         for (path, methods) in &metadata.endpoints {
             for (method, endpoint) in methods {

@@ -1,6 +1,6 @@
 //! `development`: Quorate-only switches that stand in for governance until it lands, so a
 //! local service can be used end to end. Each one is a governance action in CCF (trusting a
-//! joining node, registering users, opening the service); they are removed once members can
+//! joining node, registering users, opening the service, deploying a JS app); they are removed once members can
 //! vote on those actions. A production configuration leaves this section out.
 
 use std::path::{Path, PathBuf};
@@ -20,6 +20,9 @@ pub struct DevelopmentConfig {
     pub open_service_at_start: bool,
     /// User certificates (PEM files) registered at genesis (CCF: `set_user`).
     pub user_certificate_files: Vec<PathBuf>,
+    /// A JS app bundle directory (`app.json` and `src/`) deployed at genesis (CCF:
+    /// `set_js_app`).
+    pub js_app_bundle: Option<PathBuf>,
 }
 
 impl DevelopmentConfig {
@@ -32,6 +35,7 @@ impl DevelopmentConfig {
                 "auto_trust_joining_nodes",
                 "open_service_at_start",
                 "user_certificate_files",
+                "js_app_bundle",
             ],
         )?;
         Ok(Self {
@@ -40,11 +44,16 @@ impl DevelopmentConfig {
             user_certificate_files: object
                 .array("user_certificate_files", as_path)?
                 .unwrap_or_default(),
+            js_app_bundle: object.path_value("js_app_bundle")?,
         })
     }
 
     pub(crate) fn resolve_paths(&mut self, base: &Path) {
-        for file in &mut self.user_certificate_files {
+        for file in self
+            .user_certificate_files
+            .iter_mut()
+            .chain(self.js_app_bundle.as_mut())
+        {
             resolve_against(base, file);
         }
     }

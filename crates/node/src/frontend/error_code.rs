@@ -46,3 +46,5 @@ pub const TOO_MANY_PENDING_TRANSACTIONS: &str = "TooManyPendingTransactions";
 pub const NODE_ALREADY_EXISTS: &str = "NodeAlreadyExists";
 /// A joining node's attestation evidence was refused (400).
 pub const INVALID_QUOTE: &str = "InvalidQuote";
+/// A JavaScript handler threw or hit a runtime limit (500).
+pub const JS_EXCEPTION: &str = "JSException";

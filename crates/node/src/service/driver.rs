@@ -19,6 +19,7 @@ use quorate_ledger::genesis::ServiceInfo;
 use quorate_ledger::tables;
 use tokio::sync::{oneshot, watch};
 
+use super::js_app;
 use super::peers::{PeerBook, known_nodes};
 use super::status::NodeStatus;
 use crate::channel::MessageKind;
@@ -260,16 +261,25 @@ impl Driver {
         if unchanged {
             return;
         }
+        let mut js_app = status.js_app.clone();
+        let mut js_app_version = status.js_app_version;
         let nodes = if self.derived_at == Some(version) {
             status.nodes.clone()
         } else {
             let nodes = known_nodes(self.node.store());
             self.peers.update(self.node.id(), &nodes, &self.transport);
+            let version = js_app::app_version(&mut self.node.store().begin());
+            if version != js_app_version {
+                js_app = js_app::load(&mut self.node.store().begin());
+                js_app_version = version;
+            }
             nodes
         };
         self.derived_at = Some(version);
-        self.status
-            .send_replace(Arc::new(snapshot(&self.node, &nodes)));
+        let mut next = snapshot(&self.node, &nodes);
+        next.js_app = js_app;
+        next.js_app_version = js_app_version;
+        self.status.send_replace(Arc::new(next));
     }
 }
 
@@ -311,5 +321,7 @@ fn snapshot(
         last_seqno: node.consensus().last_index(),
         service,
         nodes: nodes.clone(),
+        js_app: None,
+        js_app_version: 0,
     }
 }

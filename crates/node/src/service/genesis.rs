@@ -1,6 +1,6 @@
 //! The governance content of a new service's genesis transaction, read from the start
 //! configuration: members (certificates, data, encryption keys), the constitution and the
-//! service configuration, plus users registered by the development switch. Keys are the ids
+//! service configuration, plus users and a JS app deployed by the development switches. Keys are the ids
 //! CCF uses (hex SHA-256 of the certificate DER); values are stored as CCF stores them
 //! (certificates as PEM, info as JSON, the constitution as a JSON string).
 
@@ -90,6 +90,11 @@ pub fn governance_write_set(
             "recent_cose_proposals_window_size": service.recent_cose_proposals_window_size,
         })),
     );
+    if let Some(dir) = &development.js_app_bundle {
+        let bundle =
+            quorate_js::Bundle::from_dir(dir).map_err(|error| NodeError::file(dir, error))?;
+        super::js_app::put_bundle(&mut writes, &bundle);
+    }
     for file in &development.user_certificate_files {
         let cert = certificate(file)?;
         writes.put(

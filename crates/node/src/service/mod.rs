@@ -14,6 +14,7 @@ mod genesis;
 mod historical;
 mod identity;
 mod join_client;
+mod js_app;
 mod metrics;
 mod peers;
 mod run;

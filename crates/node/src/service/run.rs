@@ -137,14 +137,20 @@ pub async fn run_node(
         metrics: Arc::new(Metrics::default()),
         started: Instant::now(),
     });
-    let endpoints = node_endpoints(app.as_deref());
-    let primary_table = Arc::new(primary_router(&context, &endpoints)?);
+    let tables = Arc::new(EndpointTables::new(&config));
+    let js_app_version = tables.rebuild(&context, app.as_deref())?;
     let demux = tokio::spawn(demultiplex(
         inbound,
         driver_handle,
         Arc::clone(&context),
-        primary_table,
+        Arc::clone(&tables.primary),
         transport.clone(),
+    ));
+    let app_watch = tokio::spawn(follow_js_app(
+        Arc::clone(&context),
+        Arc::clone(&tables),
+        app.clone(),
+        js_app_version,
     ));
 
     let tls = server_tls_config(
@@ -152,13 +158,13 @@ pub async fn run_node(
         &secrets.node_key,
     )?;
     let mut frontends = Vec::new();
-    for (name, interface) in &config.network.rpc_interfaces {
-        let policy = InterfacePolicy {
-            name: name.clone(),
-            redirections: interface.redirections.clone(),
-        };
-        let registry = Arc::new(EndpointRegistry::new(Router::empty()));
-        registry.replace(frontend_router(&context, &endpoints, &policy)?);
+    for ((name, interface), (_, registry)) in config
+        .network
+        .rpc_interfaces
+        .iter()
+        .zip(tables.interfaces.iter())
+    {
+        let registry = Arc::clone(registry);
         let limits = limits(interface)?;
         let Some(address) = rpc_addresses.get(name) else {
             continue;
@@ -190,6 +196,7 @@ pub async fn run_node(
     }
     let _ = stop_sender.send(true);
     demux.abort();
+    app_watch.abort();
     let driver_outcome = tokio::task::spawn_blocking(move || driver_thread.join())
         .await
         .map_err(|e| NodeError::DriverStopped(e.to_string()))?;
@@ -540,13 +547,76 @@ fn limits(interface: &crate::config::RpcInterface) -> Result<FrontendLimits, Nod
     })
 }
 
+/// The routing tables the node serves through: one per client interface and the primary's
+/// table for forwarded requests. They are rebuilt whole when the deployed JS app changes.
+struct EndpointTables {
+    interfaces: Vec<(InterfacePolicy, Arc<EndpointRegistry>)>,
+    primary: Arc<EndpointRegistry>,
+}
+
+impl EndpointTables {
+    fn new(config: &NodeConfig) -> Self {
+        Self {
+            interfaces: config
+                .network
+                .rpc_interfaces
+                .iter()
+                .map(|(name, interface)| {
+                    (
+                        InterfacePolicy {
+                            name: name.clone(),
+                            redirections: interface.redirections.clone(),
+                        },
+                        Arc::new(EndpointRegistry::new(Router::empty())),
+                    )
+                })
+                .collect(),
+            primary: Arc::new(EndpointRegistry::new(Router::empty())),
+        }
+    }
+
+    /// Builds every table from the node's current app; returns the JS app version it used.
+    fn rebuild(&self, context: &Arc<NodeContext>, app: Option<&dyn App>) -> Result<u64, NodeError> {
+        let status = context.status();
+        let endpoints = node_endpoints(app, status.js_app.as_ref());
+        for (policy, registry) in &self.interfaces {
+            registry.replace(frontend_router(context, &endpoints, policy)?);
+        }
+        self.primary.replace(primary_router(context, &endpoints)?);
+        Ok(status.js_app_version)
+    }
+}
+
+/// Rebuilds the tables whenever the deployed JS app changes.
+async fn follow_js_app(
+    context: Arc<NodeContext>,
+    tables: Arc<EndpointTables>,
+    app: Option<Arc<dyn App>>,
+    mut version: u64,
+) {
+    let mut status = context.status.clone();
+    while status.changed().await.is_ok() {
+        let current = status.borrow_and_update().js_app_version;
+        if current == version {
+            continue;
+        }
+        match tables.rebuild(&context, app.as_deref()) {
+            Ok(rebuilt) => {
+                tracing::info!(version = rebuilt, "serving the deployed JavaScript app");
+                version = rebuilt;
+            }
+            Err(error) => tracing::error!(%error, "the JavaScript app's endpoints do not mount"),
+        }
+    }
+}
+
 /// Routes authenticated peer messages: consensus to the driver, forwarded requests to the
 /// primary table, forwarded responses to their waiting clients.
 async fn demultiplex(
     mut inbound: mpsc::Receiver<Inbound>,
     driver: DriverHandle,
     context: Arc<NodeContext>,
-    primary_table: Arc<Router>,
+    primary_table: Arc<EndpointRegistry>,
     transport: TransportHandle,
 ) {
     while let Some(message) = inbound.recv().await {
@@ -563,7 +633,7 @@ async fn demultiplex(
             MessageKind::Forwarded => match Forwarded::decode(&message.payload) {
                 Ok(Forwarded::Request(request)) => {
                     tokio::spawn(serve_forwarded(
-                        Arc::clone(&primary_table),
+                        primary_table.current(),
                         transport.clone(),
                         message.from,
                         request,

@@ -2,8 +2,10 @@
 //! role, view, primary, commit point, the service's status and the known nodes.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use quorate_consensus::{NodeId, Role};
+use quorate_js::Bundle;
 use quorate_kv::TxId;
 use quorate_ledger::genesis::{NodeInfo, ServiceInfo};
 
@@ -32,6 +34,9 @@ pub struct NodeStatus {
     pub service: Option<ServiceInfo>,
     /// `nodes.info` by consensus id.
     pub nodes: BTreeMap<NodeId, KnownNode>,
+    /// The deployed JS app and the seqno that last changed it (0: none ever).
+    pub js_app: Option<Arc<Bundle>>,
+    pub js_app_version: u64,
 }
 
 impl NodeStatus {

@@ -7,6 +7,7 @@
 
 mod app_builtins;
 pub mod join;
+mod js;
 mod mount;
 mod node;
 mod openapi;
@@ -17,6 +18,8 @@ use std::sync::Arc;
 use http::Method;
 
 use super::context::NodeContext;
+use quorate_js::Bundle;
+
 use crate::app::{App, AppAuth, AppHandler};
 use crate::frontend::{EndpointRequest, EndpointResponse, ForwardingRule, HandlerFuture};
 
@@ -29,6 +32,7 @@ pub type BuiltinFn = Arc<dyn Fn(Arc<NodeContext>, EndpointRequest) -> HandlerFut
 #[derive(Clone)]
 pub enum Runner {
     App(AppHandler),
+    Js(Arc<js::JsEndpoint>),
     Builtin(BuiltinFn),
 }
 
@@ -68,12 +72,21 @@ impl NodeEndpoint {
     }
 }
 
-/// Every endpoint the node serves: `/node/*`, the `/app` built-ins and `app`'s endpoints.
-pub fn node_endpoints(app: Option<&dyn App>) -> Vec<NodeEndpoint> {
+/// Every endpoint the node serves: `/node/*`, the `/app` built-ins and the application's: the
+/// deployed JS app when there is one (as in CCF, a service runs one app), else the native
+/// `app`.
+pub fn node_endpoints(app: Option<&dyn App>, js_app: Option<&Arc<Bundle>>) -> Vec<NodeEndpoint> {
     let mut endpoints = node::endpoints();
     endpoints.push(join::endpoint());
     endpoints.extend(app_builtins::endpoints());
-    if let Some(app) = app {
+    let app_name = match (js_app, app) {
+        (Some(_), _) => Some("JavaScript application".to_owned()),
+        (None, Some(app)) => Some(app.name().to_owned()),
+        (None, None) => None,
+    };
+    if let Some(bundle) = js_app {
+        endpoints.extend(js::endpoints(bundle));
+    } else if let Some(app) = app {
         for endpoint in app.endpoints() {
             let writes = matches!(endpoint.handler, AppHandler::ReadWrite(_));
             endpoints.push(NodeEndpoint {
@@ -88,6 +101,6 @@ pub fn node_endpoints(app: Option<&dyn App>) -> Vec<NodeEndpoint> {
         }
     }
     let listed = endpoints.clone();
-    endpoints.push(openapi::endpoint(listed, app.map(|a| a.name().to_owned())));
+    endpoints.push(openapi::endpoint(listed, app_name));
     endpoints
 }

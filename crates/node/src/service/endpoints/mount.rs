@@ -196,6 +196,7 @@ async fn run_here(
 ) -> EndpointResponse {
     match &endpoint.runner {
         Runner::Builtin(handler) => handler(Arc::clone(context), request).await,
+        Runner::Js(endpoint) => super::js::run(context, endpoint, request).await,
         Runner::App(AppHandler::ReadOnly(handler)) => {
             let mut tx = context.store.begin();
             let response = handler(&request, &mut tx);
@@ -253,7 +254,7 @@ async fn run_here(
 }
 
 /// The TxID in the request's `x-ms-ccf-transaction-id` header (historical endpoints).
-fn requested_txid(request: &EndpointRequest) -> Result<TxId, EndpointResponse> {
+pub(super) fn requested_txid(request: &EndpointRequest) -> Result<TxId, EndpointResponse> {
     let header = request.headers.get(TRANSACTION_ID_HEADER).ok_or_else(|| {
         EndpointResponse::error(
             StatusCode::BAD_REQUEST,

@@ -35,6 +35,10 @@ pub struct SandboxArgs {
     /// How long the service may take to come up.
     #[arg(long, default_value_t = 120)]
     startup_timeout_s: u64,
+    /// Deploy this JS app bundle (CCF's layout: `app.json` and `src/`) instead of the native
+    /// logging app. Only when the service is created; a resumed service keeps its app.
+    #[arg(long)]
+    js_app: Option<PathBuf>,
 }
 
 pub fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {
@@ -103,7 +107,15 @@ async fn bring_up(
     nodes: &mut Vec<NodeProcess>,
 ) -> anyhow::Result<()> {
     let first = *ports.first().context("no nodes")?;
+    let js_app = args
+        .js_app
+        .as_ref()
+        .map(|dir| std::fs::canonicalize(dir).with_context(|| format!("JS app {}", dir.display())))
+        .transpose()?;
     if resuming {
+        if js_app.is_some() {
+            println!("The service already has its app; --js-app applies to new services only.");
+        }
         println!("Resuming the service in {}", workspace.root.display());
         for (index, _) in ports.iter().enumerate() {
             nodes.push(NodeProcess::spawn(
@@ -122,7 +134,13 @@ async fn bring_up(
             std::fs::remove_dir_all(&dir)
                 .with_context(|| format!("removing the unfinished {}", dir.display()))?;
         }
-        workspace.write_config(index, *node_ports, first, args.election_timeout_ms)?;
+        workspace.write_config(
+            index,
+            *node_ports,
+            first,
+            args.election_timeout_ms,
+            js_app.as_deref(),
+        )?;
     }
     let _ = std::fs::remove_file(workspace.service_cert());
     println!(

@@ -125,6 +125,7 @@ impl Workspace {
         ports: NodePorts,
         first: NodePorts,
         election_timeout_ms: u64,
+        js_app: Option<&Path>,
     ) -> anyhow::Result<()> {
         let dir = self.node_dir(index);
         fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -154,6 +155,14 @@ impl Workspace {
                 }
             })
         };
+        let mut development = json!({
+            "auto_trust_joining_nodes": true,
+            "open_service_at_start": true,
+            "user_certificate_files": [format!("{common}/user0_cert.pem")]
+        });
+        if let Some(dir) = js_app {
+            development["js_app_bundle"] = json!(dir);
+        }
         let config = json!({
             "network": {
                 "node_to_node_interface": { "bind_address": format!("127.0.0.1:{}", ports.node_to_node) },
@@ -175,11 +184,7 @@ impl Workspace {
                 "rpc_addresses_file": "rpc_addresses.json",
                 "node_to_node_address_file": "node_address.json"
             },
-            "development": {
-                "auto_trust_joining_nodes": true,
-                "open_service_at_start": true,
-                "user_certificate_files": [format!("{common}/user0_cert.pem")]
-            }
+            "development": development
         });
         let file = self.config_file(index);
         fs::write(&file, serde_json::to_string_pretty(&config)?)

@@ -1,0 +1,298 @@
+//! A deployed JS app's endpoints: each `app.json` entry becomes a [`NodeEndpoint`] under
+//! `/app` whose handler runs on QuickJS (`quorate_js`). Read-write handlers run on the primary
+//! inside the driver's transaction; read-only and historical ones run on any node, on a
+//! blocking thread so a slow handler never stalls the async workers. A handler that throws or
+//! hits a limit is answered 500 and commits nothing.
+
+use std::sync::Arc;
+
+use http::StatusCode;
+use http::header::{HeaderName, HeaderValue};
+use quorate_js::{
+    Bundle, EndpointMode, Forwarding, Handler, HostInput, JsError, JsLimits, JsRequest, JsResponse,
+};
+use quorate_kv::Tx;
+
+use super::mount::{historical_error, refused_response, replication_error, requested_txid};
+use super::{NodeEndpoint, Runner};
+use crate::app::AppAuth;
+use crate::frontend::{
+    AuthnIdentity, Caller, EndpointRequest, EndpointResponse, ForwardingRule, TransactionId,
+    error_code,
+};
+use crate::service::context::NodeContext;
+use crate::service::historical::committed_entry;
+
+/// One JS endpoint: where its handler is and how it runs.
+#[derive(Debug, Clone)]
+pub struct JsEndpoint {
+    pub bundle: Arc<Bundle>,
+    pub module: String,
+    pub function: String,
+    pub mode: EndpointMode,
+    /// The `app.json` path template (`/log/{id}`), CCF's `request.route`.
+    pub route: String,
+}
+
+/// The endpoints of `bundle`.
+pub fn endpoints(bundle: &Arc<Bundle>) -> Vec<NodeEndpoint> {
+    let mut endpoints = Vec::new();
+    for (path, methods) in &bundle.metadata.endpoints {
+        for (method, metadata) in methods {
+            let Ok(method) = http::Method::from_bytes(method.to_uppercase().as_bytes()) else {
+                continue;
+            };
+            let auth = metadata
+                .authn_policies
+                .iter()
+                .filter_map(|policy| match policy.as_str() {
+                    Some("user_cert") => Some(AppAuth::UserCert),
+                    Some("member_cert") => Some(AppAuth::MemberCert),
+                    Some("any_cert") => Some(AppAuth::AnyCert),
+                    Some("no_auth") => Some(AppAuth::NoAuth),
+                    other => {
+                        tracing::warn!(policy = ?other, %path, "authentication policy not supported yet; ignored");
+                        None
+                    }
+                })
+                .collect();
+            endpoints.push(NodeEndpoint {
+                method,
+                path: format!("/app{path}"),
+                auth,
+                runner: Runner::Js(Arc::new(JsEndpoint {
+                    bundle: Arc::clone(bundle),
+                    module: metadata.js_module.clone(),
+                    function: metadata.js_function.clone(),
+                    mode: metadata.mode,
+                    route: path.clone(),
+                })),
+                forwarding: match metadata.forwarding_required {
+                    Forwarding::Always => ForwardingRule::Always,
+                    Forwarding::Sometimes => ForwardingRule::Sometimes,
+                    Forwarding::Never => ForwardingRule::Never,
+                },
+                needs_open_service: true,
+                writes: metadata.mode == EndpointMode::Readwrite,
+            });
+        }
+    }
+    endpoints
+}
+
+/// Runs `endpoint` for `request` on this node.
+pub async fn run(
+    context: &Arc<NodeContext>,
+    endpoint: &Arc<JsEndpoint>,
+    request: EndpointRequest,
+) -> EndpointResponse {
+    let js_request = js_request(&request, &endpoint.route);
+    let last_committed = context.status().last_committed;
+    let limits = JsLimits::default();
+    match endpoint.mode {
+        EndpointMode::Readwrite => {
+            let endpoint = Arc::clone(endpoint);
+            let outcome = context
+                .driver
+                .execute(Box::new(move |tx: &mut Tx| {
+                    let input = HostInput {
+                        tx: Some(std::mem::take(tx)),
+                        writable: true,
+                        last_committed,
+                        historical: None,
+                    };
+                    let (output, outcome) = quorate_js::call(
+                        &endpoint.bundle,
+                        limits,
+                        handler(&endpoint),
+                        &js_request,
+                        input,
+                    );
+                    if let Some(returned) = output.tx {
+                        *tx = returned;
+                    }
+                    let response = answer(outcome);
+                    let apply = output
+                        .apply_writes
+                        .unwrap_or_else(|| response.status.is_success());
+                    if apply {
+                        if let Some(digest) = output.claims_digest {
+                            tx.set_claims_digest(digest);
+                        }
+                    } else {
+                        tx.discard_writes();
+                    }
+                    response
+                }))
+                .await;
+            match outcome {
+                Ok(Ok((txid, response))) => response.with_transaction_id(TransactionId {
+                    view: txid.view,
+                    seqno: txid.seqno,
+                }),
+                Ok(Err(error)) => replication_error(&error),
+                Err(refused) => refused_response(refused),
+            }
+        }
+        EndpointMode::Readonly => {
+            let store = Arc::clone(&context.store);
+            let endpoint = Arc::clone(endpoint);
+            blocking(move || {
+                let tx = store.begin();
+                let read = tx.read_version();
+                let input = HostInput {
+                    tx: Some(tx),
+                    writable: false,
+                    last_committed,
+                    historical: None,
+                };
+                let (_, outcome) = quorate_js::call(
+                    &endpoint.bundle,
+                    limits,
+                    handler(&endpoint),
+                    &js_request,
+                    input,
+                );
+                answer(outcome).with_transaction_id(TransactionId {
+                    view: read.view,
+                    seqno: read.seqno,
+                })
+            })
+            .await
+        }
+        EndpointMode::Historical => {
+            let txid = match requested_txid(&request) {
+                Ok(txid) => txid,
+                Err(response) => return response,
+            };
+            let entry = context
+                .driver
+                .query(move |node| committed_entry(node, txid))
+                .await;
+            let entry = match entry {
+                Ok(Ok(entry)) => entry,
+                Ok(Err(error)) => return historical_error(txid, &error),
+                Err(refused) => return refused_response(refused),
+            };
+            let endpoint = Arc::clone(endpoint);
+            blocking(move || {
+                let input = HostInput {
+                    tx: None,
+                    writable: false,
+                    last_committed,
+                    historical: Some((txid, entry.into_write_set())),
+                };
+                let (_, outcome) = quorate_js::call(
+                    &endpoint.bundle,
+                    limits,
+                    handler(&endpoint),
+                    &js_request,
+                    input,
+                );
+                answer(outcome)
+            })
+            .await
+        }
+    }
+}
+
+fn handler(endpoint: &JsEndpoint) -> Handler<'_> {
+    Handler {
+        module: &endpoint.module,
+        function: &endpoint.function,
+    }
+}
+
+/// Runs `f` on tokio's blocking pool.
+async fn blocking(f: impl FnOnce() -> EndpointResponse + Send + 'static) -> EndpointResponse {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|_| {
+        EndpointResponse::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            error_code::INTERNAL_ERROR,
+            "The JavaScript handler failed.",
+        )
+    })
+}
+
+/// The handler's response, or CCF's 500 for an exception or a limit.
+fn answer(outcome: Result<JsResponse, JsError>) -> EndpointResponse {
+    let response = match outcome {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::warn!(%error, "JavaScript handler failed");
+            return EndpointResponse::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                error_code::JS_EXCEPTION,
+                format!("Exception thrown while executing: {error}"),
+            );
+        }
+    };
+    let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut answer = EndpointResponse::new(status).with_body(response.body);
+    for (name, value) in response.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        ) {
+            answer.headers.insert(name, value);
+        }
+    }
+    answer
+}
+
+/// CCF's request as a handler sees it.
+fn js_request(request: &EndpointRequest, route: &str) -> JsRequest {
+    JsRequest {
+        method: request.method.as_str().to_owned(),
+        url: request.uri.path_and_query().map_or_else(
+            || request.uri.path().to_owned(),
+            |pq| pq.as_str().to_owned(),
+        ),
+        path: request.uri.path().to_owned(),
+        route: route.to_owned(),
+        query: request.uri.query().unwrap_or_default().to_owned(),
+        hostname: request
+            .headers
+            .get(http::header::HOST)
+            .and_then(|host| host.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+        params: request
+            .path_params
+            .iter()
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect(),
+        headers: request
+            .headers
+            .iter()
+            .filter_map(|(name, value)| {
+                Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
+            })
+            .collect(),
+        body: request.body.clone(),
+        caller: caller(&request.identity, &request.caller),
+    }
+}
+
+/// CCF's `request.caller`: `{policy, id, data, cert}`.
+fn caller(identity: &AuthnIdentity, tls: &Caller) -> serde_json::Value {
+    let cert = match tls {
+        Caller::Certificate { der, .. } => quorate_crypto::Certificate::from_der(der)
+            .ok()
+            .map(|cert| cert.pem().to_owned()),
+        Caller::Anonymous => None,
+    };
+    match identity {
+        AuthnIdentity::User(user) => {
+            serde_json::json!({"policy": "user_cert", "id": user.id, "data": user.data, "cert": cert})
+        }
+        AuthnIdentity::Member(member) => {
+            serde_json::json!({"policy": "member_cert", "id": member.id, "data": member.data, "cert": cert})
+        }
+        AuthnIdentity::AnyCert {
+            fingerprint_sha256_hex,
+        } => serde_json::json!({"policy": "any_cert", "id": fingerprint_sha256_hex, "cert": cert}),
+        AuthnIdentity::NoAuth => serde_json::json!({"policy": "no_auth"}),
+        AuthnIdentity::Unauthenticated => serde_json::Value::Null,
+    }
+}
