@@ -25,10 +25,12 @@ pub struct Sandbox {
     sandbox: Option<Child>,
     /// Nodes the test restarted itself.
     extra_nodes: Vec<Child>,
+    /// More `quorate sandbox` arguments.
+    extra_args: Vec<String>,
 }
 
 /// A base port with `count` free ports after it and after it + 100.
-fn free_base_port(count: u16) -> u16 {
+pub fn free_base_port(count: u16) -> u16 {
     for _ in 0..200 {
         let Ok(probe) = TcpListener::bind("127.0.0.1:0") else {
             continue;
@@ -54,6 +56,11 @@ fn free_base_port(count: u16) -> u16 {
 impl Sandbox {
     /// Starts `nodes` nodes and waits (at most `within`) for the sandbox to say it is open.
     pub fn start(nodes: u16, within: Duration) -> Sandbox {
+        Self::start_with(nodes, within, &[])
+    }
+
+    /// As [`Sandbox::start`], with more `quorate sandbox` arguments.
+    pub fn start_with(nodes: u16, within: Duration, extra: &[&str]) -> Sandbox {
         let workspace = tempfile::tempdir().unwrap();
         let base = free_base_port(nodes);
         let mut sandbox = Sandbox {
@@ -61,7 +68,9 @@ impl Sandbox {
             workspace,
             sandbox: None,
             extra_nodes: Vec::new(),
+            extra_args: Vec::new(),
         };
+        sandbox.extra_args = extra.iter().map(|arg| (*arg).to_owned()).collect();
         sandbox.launch(nodes, base, within);
         sandbox
     }
@@ -77,6 +86,7 @@ impl Sandbox {
             ])
             .args(["--election-timeout-ms", "1000", "--workspace"])
             .arg(self.workspace.path())
+            .args(&self.extra_args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -124,7 +124,7 @@ async fn bring_up(
                 &workspace.config_file(index),
             )?);
         }
-        let probe = Probe::new(&workspace.service_cert(), deadline).await?;
+        let probe = Probe::new(&workspace.service_cert(), deadline, nodes).await?;
         probe.wait_for_service(ports, nodes).await?;
         return Ok(());
     }
@@ -153,7 +153,7 @@ async fn bring_up(
         &workspace.node_dir(0),
         &workspace.config_file(0),
     )?);
-    let probe = Probe::new(&workspace.service_cert(), deadline).await?;
+    let probe = Probe::new(&workspace.service_cert(), deadline, nodes).await?;
     probe.wait_for_service(&ports[..1], nodes).await?;
     for index in 1..ports.len() {
         nodes.push(NodeProcess::spawn(

@@ -18,6 +18,20 @@ use super::workspace::NodePorts;
 /// Between two polls.
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
+/// An error naming the first node process that has exited.
+fn exited_while_starting(processes: &mut [NodeProcess]) -> anyhow::Result<()> {
+    for process in processes.iter_mut() {
+        if let Some(status) = process.has_exited() {
+            bail!(
+                "node {} exited ({status}) while starting; see sandbox_{}/out and err",
+                process.index,
+                process.index
+            );
+        }
+    }
+    Ok(())
+}
+
 pub struct Probe {
     tls: ClientTls,
     deadline: Instant,
@@ -25,10 +39,15 @@ pub struct Probe {
 
 impl Probe {
     /// Waits for the service certificate (written by the first node) and prepares a client
-    /// that trusts it.
-    pub async fn new(service_cert: &Path, within: Duration) -> anyhow::Result<Self> {
+    /// that trusts it; fails at once if a node process exits meanwhile.
+    pub async fn new(
+        service_cert: &Path,
+        within: Duration,
+        processes: &mut [NodeProcess],
+    ) -> anyhow::Result<Self> {
         let deadline = Instant::now() + within;
         loop {
+            exited_while_starting(processes)?;
             if let Ok(pem) = std::fs::read_to_string(service_cert)
                 && let Ok(cert) = Certificate::from_pem(&pem)
             {
@@ -65,15 +84,7 @@ impl Probe {
             if self.all_ready(nodes).await {
                 return Ok(());
             }
-            for process in processes.iter_mut() {
-                if let Some(status) = process.has_exited() {
-                    bail!(
-                        "node {} exited ({status}) while starting; see sandbox_{}/out and err",
-                        process.index,
-                        process.index
-                    );
-                }
-            }
+            exited_while_starting(processes)?;
             if Instant::now() > self.deadline {
                 bail!("the service did not come up in time; see the nodes' out and err files");
             }

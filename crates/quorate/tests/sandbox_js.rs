@@ -1,0 +1,259 @@
+//! JS apps on real node processes: the JS logging app (`apps/logging-js`) answers a request
+//! sequence exactly as the native logging app does, through a backup too; handlers that throw,
+//! loop forever or exhaust memory get a 500 `JSException` within their limits while the node
+//! keeps serving; a bundle that does not load stops the sandbox with a message naming it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{Method, StatusCode};
+use quorate_node::client::Connection;
+use serde_json::{Value, json};
+use support::{QUORATE, Sandbox, eventually, primary_index, try_get};
+
+const STARTUP: Duration = Duration::from_secs(90);
+
+fn js_logging_app() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../apps/logging-js")
+        .display()
+        .to_string()
+}
+
+/// (method, path, body) — covers writes, reads, misses, bad input, scopes, counts, deletes.
+fn sequence() -> Vec<(Method, &'static str, Option<Value>)> {
+    vec![
+        (
+            Method::POST,
+            "/app/log/private",
+            Some(json!({"id": 1, "msg": "first"})),
+        ),
+        (
+            Method::POST,
+            "/app/log/public",
+            Some(json!({"id": 1, "msg": "public first"})),
+        ),
+        (
+            Method::POST,
+            "/app/log/private",
+            Some(json!({"id": 2, "msg": "second"})),
+        ),
+        (Method::GET, "/app/log/private?id=1", None),
+        (Method::GET, "/app/log/public?id=1", None),
+        (Method::GET, "/app/log/private?id=3", None),
+        (Method::GET, "/app/log/private?id=abc", None),
+        (Method::GET, "/app/log/private", None),
+        (
+            Method::POST,
+            "/app/log/private",
+            Some(json!({"id": 4, "msg": ""})),
+        ),
+        (Method::GET, "/app/log/private/count", None),
+        (Method::GET, "/app/log/public/count", None),
+        (
+            Method::POST,
+            "/app/log/private?scope=s1",
+            Some(json!({"id": 1, "msg": "scoped"})),
+        ),
+        (Method::GET, "/app/log/private?id=1&scope=s1", None),
+        (Method::GET, "/app/log/private/count?scope=s1", None),
+        (Method::DELETE, "/app/log/private?id=1", None),
+        (Method::DELETE, "/app/log/private?id=1", None),
+        (Method::GET, "/app/log/private?id=1", None),
+        (Method::DELETE, "/app/log/private/all", None),
+        (Method::GET, "/app/log/private/count", None),
+        (Method::GET, "/app/log/private?id=1&scope=s1", None),
+    ]
+}
+
+/// Runs the sequence through node `index` on one connection; returns (status, body JSON).
+async fn replay(sandbox: &Sandbox, index: usize) -> Vec<(StatusCode, Value)> {
+    let user = sandbox.tls(Some("user0"));
+    let mut connection = Connection::connect(&user, sandbox.address(index))
+        .await
+        .unwrap();
+    let mut answers = Vec::new();
+    for (method, path, body) in sequence() {
+        let body = body.map_or_else(Bytes::new, |b| Bytes::from(b.to_string()));
+        let headers: &[(&str, &str)] = if body.is_empty() {
+            &[]
+        } else {
+            &[("content-type", "application/json")]
+        };
+        let response = connection
+            .request(method.clone(), path, headers, body)
+            .await
+            .unwrap();
+        let value = if response.body.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&response.body).unwrap_or_else(|_| {
+                Value::String(String::from_utf8_lossy(&response.body).into_owned())
+            })
+        };
+        answers.push((response.status, value));
+    }
+    answers
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_js_logging_app_answers_like_the_native_one() {
+    let native = Sandbox::start(1, STARTUP);
+    let js = Sandbox::start_with(3, STARTUP, &["--js-app", &js_logging_app()]);
+    let expected = replay(&native, 0).await;
+    let primary = eventually(Duration::from_secs(30), "a primary", || {
+        primary_index(&js, 0)
+    })
+    .await;
+    // Through a backup: writes are forwarded and the session then reads its own writes.
+    let got = replay(&js, (primary + 1) % 3).await;
+    for ((request, want), have) in sequence().iter().zip(&expected).zip(&got) {
+        assert_eq!(want, have, "{} {}", request.0, request.1);
+    }
+    assert_eq!(expected[0].0, StatusCode::OK);
+    assert_eq!(expected[5].0, StatusCode::NOT_FOUND);
+
+    // Historical reads see the committed write, in the JS app too.
+    let user = js.tls(Some("user0"));
+    let mut connection = Connection::connect(&user, js.address(primary))
+        .await
+        .unwrap();
+    let written = connection
+        .post_json("/app/log/private", &json!({"id": 9, "msg": "then"}))
+        .await
+        .unwrap();
+    let (view, seqno) = written.transaction_id().unwrap();
+    let txid = format!("{view}.{seqno}");
+    let found = eventually(Duration::from_secs(30), "a historical read", || {
+        let user = user.clone();
+        let txid = txid.clone();
+        let address = js.address(primary);
+        async move {
+            let mut connection = Connection::connect(&user, address).await.ok()?;
+            let response = connection
+                .request(
+                    Method::GET,
+                    "/app/log/private/historical?id=9",
+                    &[("x-ms-ccf-transaction-id", txid.as_str())],
+                    Bytes::new(),
+                )
+                .await
+                .ok()?;
+            (response.status == StatusCode::OK)
+                .then(|| response.json().ok())
+                .flatten()
+        }
+    })
+    .await;
+    assert_eq!(found, json!({"msg": "then"}));
+}
+
+const FAILING_APP: &str = r#"
+export function ok(request) { return { body: { ok: true } }; }
+export function thrower(request) { throw new Error("deliberate"); }
+export function spin(request) { for (;;) {} }
+export function hog(request) { const a = []; for (;;) { a.push(new Array(1000000).fill(7)); } }
+export function write_then_fail(request) { ccf.kv["records"].set(ccf.strToBuf("k"), ccf.strToBuf("v")); return { statusCode: 400, body: "no" }; }
+export function read(request) { return { body: { has: ccf.kv["records"].has(ccf.strToBuf("k")) } }; }
+"#;
+
+fn write_failing_app(dir: &Path) {
+    let endpoint = |function: &str, mode: &str| {
+        json!({"js_module": "app.js", "js_function": function, "authn_policies": ["user_cert"],
+               "forwarding_required": "sometimes", "mode": mode})
+    };
+    let app = json!({"endpoints": {
+        "/ok": {"get": endpoint("ok", "readonly")},
+        "/throw": {"post": endpoint("thrower", "readwrite")},
+        "/spin": {"post": endpoint("spin", "readwrite")},
+        "/spin_ro": {"get": endpoint("spin", "readonly")},
+        "/hog": {"post": endpoint("hog", "readwrite")},
+        "/fail": {"post": endpoint("write_then_fail", "readwrite")},
+        "/read": {"get": endpoint("read", "readonly")},
+    }});
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(dir.join("app.json"), app.to_string()).unwrap();
+    std::fs::write(dir.join("src/app.js"), FAILING_APP).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_handlers_get_500_and_the_node_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    write_failing_app(dir.path());
+    let sandbox = Sandbox::start_with(1, STARTUP, &["--js-app", dir.path().to_str().unwrap()]);
+    let user = sandbox.tls(Some("user0"));
+    let mut connection = Connection::connect(&user, sandbox.address(0))
+        .await
+        .unwrap();
+    for (method, path) in [
+        (Method::POST, "/app/throw"),
+        (Method::POST, "/app/spin"),
+        (Method::GET, "/app/spin_ro"),
+        (Method::POST, "/app/hog"),
+    ] {
+        let started = Instant::now();
+        let response = connection
+            .request(method.clone(), path, &[], Bytes::new())
+            .await
+            .unwrap();
+        assert_eq!(response.status, StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+        assert_eq!(
+            response.error_code().as_deref(),
+            Some("JSException"),
+            "{path}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{path} took {:?}",
+            started.elapsed()
+        );
+        let ok = connection.get("/app/ok").await.unwrap();
+        assert_eq!(ok.status, StatusCode::OK, "after {path}");
+    }
+    // A handler that answers with an error commits nothing it wrote.
+    let failed = connection
+        .request(Method::POST, "/app/fail", &[], Bytes::new())
+        .await
+        .unwrap();
+    assert_eq!(failed.status, StatusCode::BAD_REQUEST);
+    let read = connection.get("/app/read").await.unwrap();
+    assert_eq!(read.json().unwrap(), json!({"has": false}));
+    // The built-in endpoints still answer.
+    assert!(
+        try_get(&sandbox.tls(None), sandbox.address(0), "/node/commit")
+            .await
+            .is_some()
+    );
+}
+
+#[test]
+fn a_bundle_that_does_not_load_stops_the_sandbox_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    write_failing_app(dir.path());
+    std::fs::write(dir.path().join("app.json"), r#"{"endpoints": {"/x": {"get": {"js_module": "missing.js", "js_function": "f", "authn_policies": [], "forwarding_required": "never"}}}}"#).unwrap();
+    let workspace = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(QUORATE)
+        .args([
+            "sandbox",
+            "--nodes",
+            "1",
+            "--startup-timeout-s",
+            "30",
+            "--port",
+            "0",
+            "--workspace",
+        ])
+        .arg(workspace.path())
+        .arg("--js-app")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let node_err =
+        std::fs::read_to_string(workspace.path().join("sandbox_0/err")).unwrap_or_default();
+    assert!(node_err.contains("missing.js"), "node err: {node_err}");
+}
