@@ -17,7 +17,10 @@ function query(request) {
     const at = pair.indexOf("=");
     const name = at < 0 ? pair : pair.slice(0, at);
     const value = at < 0 ? "" : pair.slice(at + 1);
-    const decode = (text) => decodeURIComponent(text.replace(/\+/g, " "));
+    const decode = (text) => {
+      const spaced = text.indexOf("+") < 0 ? text : text.replace(/\+/g, " ");
+      return spaced.indexOf("%") < 0 ? spaced : decodeURIComponent(spaced);
+    };
     if (!(decode(name) in result)) {
       result[decode(name)] = decode(value);
     }

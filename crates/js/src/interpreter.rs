@@ -1,7 +1,13 @@
 //! Running a handler: each thread keeps one QuickJS runtime (with the limits, the interrupt
-//! handler and the bundle loader); every call gets a fresh context, as CCF gives every request
-//! a fresh interpreter, so nothing leaks from one request to the next. A call that hits a limit
-//! drops the runtime; the next call on the thread builds a new one.
+//! handler and the bundle loader) and one context per deployed bundle, in which the `ccf`
+//! global is installed and the bundle's modules are evaluated once; a call only swaps in its
+//! request's host state and calls the handler.
+//!
+//! Keeping the context is CCF's `interpreter_reuse`, always on: module-level variables of an
+//! app survive from one request to the next on the same thread (CCF's default gives every
+//! request a fresh interpreter, which costs about a millisecond of the request here; see
+//! docs/js.md). A call that hits a limit drops the runtime and its context; the next call on
+//! the thread builds new ones.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -19,12 +25,25 @@ use crate::limits::JsLimits;
 use crate::loader::{BundleLoader, BundleResolver, CurrentBundle};
 use crate::request::{JsRequest, JsResponse};
 
+/// Allocation between cycle collections.
+const GC_THRESHOLD_BYTES: usize = 8 * 1024 * 1024;
+
 struct ThreadRuntime {
+    /// The context of the bundle last run on this thread (declared first: dropped before the
+    /// runtime).
+    context: Option<BundleContext>,
     runtime: Runtime,
     limits: JsLimits,
     bundle: CurrentBundle,
     deadline: Rc<Cell<Option<Instant>>>,
     interrupted: Rc<Cell<bool>>,
+}
+
+/// A context with `ccf` installed, for one bundle; its natives act on `host`.
+struct BundleContext {
+    bundle: Arc<Bundle>,
+    context: Context,
+    host: Rc<RefCell<HostState>>,
 }
 
 thread_local! {
@@ -36,6 +55,9 @@ impl ThreadRuntime {
         let runtime = Runtime::new().map_err(|e| JsError::Interpreter(e.to_string()))?;
         runtime.set_memory_limit(limits.max_heap_bytes);
         runtime.set_max_stack_size(limits.max_stack_bytes);
+        // Collect cycles every few MiB of allocation rather than QuickJS's default 256 KiB:
+        // a context serves many requests, and most of their garbage is freed by refcounting.
+        runtime.set_gc_threshold(GC_THRESHOLD_BYTES.min(limits.max_heap_bytes / 4));
         let deadline: Rc<Cell<Option<Instant>>> = Rc::new(Cell::new(None));
         let interrupted = Rc::new(Cell::new(false));
         let (watch, flag) = (Rc::clone(&deadline), Rc::clone(&interrupted));
@@ -61,7 +83,33 @@ impl ThreadRuntime {
             bundle,
             deadline,
             interrupted,
+            context: None,
         })
+    }
+
+    /// The context for `bundle`, made (and `ccf` installed in it) if this thread has none yet.
+    fn context_for(&mut self, bundle: &Arc<Bundle>) -> Result<&BundleContext, JsError> {
+        let current = self
+            .context
+            .as_ref()
+            .is_some_and(|cached| Arc::ptr_eq(&cached.bundle, bundle));
+        if !current {
+            self.context = None;
+            let context =
+                Context::full(&self.runtime).map_err(|e| JsError::Interpreter(e.to_string()))?;
+            let host = Rc::new(RefCell::new(HostState::default()));
+            context
+                .with(|ctx| globals::install(&ctx, &host))
+                .map_err(|e| JsError::Interpreter(e.to_string()))?;
+            self.context = Some(BundleContext {
+                bundle: Arc::clone(bundle),
+                context,
+                host,
+            });
+        }
+        self.context
+            .as_ref()
+            .ok_or_else(|| JsError::Interpreter("no context".into()))
     }
 }
 
@@ -81,10 +129,10 @@ pub fn call(
     request: &JsRequest,
     input: HostInput,
 ) -> (HostOutput, Result<JsResponse, JsError>) {
-    let host = Rc::new(RefCell::new(HostState {
+    let mut state = HostState {
         input,
         output: HostOutput::default(),
-    }));
+    };
     let outcome = RUNTIME.with(|slot| {
         let mut slot = slot.borrow_mut();
         if slot
@@ -96,74 +144,89 @@ pub fn call(
         if slot.is_none() {
             *slot = Some(ThreadRuntime::new(limits)?);
         }
-        let Some(runtime) = slot.as_ref() else {
+        let Some(runtime) = slot.as_mut() else {
             return Err(JsError::Interpreter("no runtime".into()));
         };
-        let outcome = run(runtime, bundle, handler, request, &host);
+        let outcome = run(runtime, bundle, handler, request, &mut state);
         if matches!(outcome, Err(JsError::Limit(_))) {
             *slot = None;
         }
         outcome
     });
-    let mut state = host.borrow_mut();
     let mut output = std::mem::take(&mut state.output);
     output.tx = state.input.tx.take();
     (output, outcome)
 }
 
+/// Runs the handler with `state` swapped into the context's host for the call.
 fn run(
-    runtime: &ThreadRuntime,
+    runtime: &mut ThreadRuntime,
     bundle: &Arc<Bundle>,
     handler: Handler<'_>,
     request: &JsRequest,
-    host: &Rc<RefCell<HostState>>,
+    state: &mut HostState,
 ) -> Result<JsResponse, JsError> {
     *runtime.bundle.borrow_mut() = Some(Arc::clone(bundle));
     runtime.interrupted.set(false);
     runtime.deadline.set(Some(
         Instant::now() + Duration::from_millis(runtime.limits.max_execution_time_ms),
     ));
-    let context =
-        Context::full(&runtime.runtime).map_err(|e| JsError::Interpreter(e.to_string()))?;
-    let outcome = context.with(|ctx| {
-        let failed = |error: rquickjs::Error, phase: Phase| {
-            describe(&ctx, error, phase, runtime.interrupted.get(), handler)
-        };
-        globals::install(&ctx, host).map_err(|e| failed(e, Phase::Setup))?;
-        let namespace: Object = Module::import(&ctx, module_key(handler.module))
-            .and_then(|promise| promise.finish())
-            .map_err(|e| failed(e, Phase::Module))?;
-        let function: Function =
-            namespace
-                .get(handler.function)
-                .map_err(|_| JsError::MissingFunction {
-                    module: handler.module.to_owned(),
-                    function: handler.function.to_owned(),
-                })?;
-        let raw = raw_request(&ctx, request).map_err(|e| failed(e, Phase::Setup))?;
-        let make_request: Function = ctx
-            .globals()
-            .get("__quorate_request")
-            .map_err(|e| failed(e, Phase::Setup))?;
-        let request_object: Value = make_request
-            .call((raw,))
-            .map_err(|e| failed(e, Phase::Setup))?;
-        let result: Value = function
-            .call((request_object,))
-            .map_err(|e| failed(e, Phase::Handler))?;
-        let respond: Function = ctx
-            .globals()
-            .get("__quorate_response")
-            .map_err(|e| failed(e, Phase::Setup))?;
-        let normalized: Object = respond
-            .call((result,))
-            .map_err(|e| failed(e, Phase::Response))?;
-        read_response(&normalized).map_err(|e| failed(e, Phase::Response))
-    });
+    let interrupted = Rc::clone(&runtime.interrupted);
+    let outcome = match runtime.context_for(bundle) {
+        Ok(cached) => {
+            std::mem::swap(&mut *cached.host.borrow_mut(), state);
+            let outcome = cached
+                .context
+                .with(|ctx| call_handler(&ctx, handler, request, &interrupted));
+            std::mem::swap(&mut *cached.host.borrow_mut(), state);
+            outcome
+        }
+        Err(error) => Err(error),
+    };
     runtime.deadline.set(None);
-    drop(context);
     *runtime.bundle.borrow_mut() = None;
     outcome
+}
+
+/// Imports the handler's module (evaluated once per context) and calls the handler.
+fn call_handler(
+    ctx: &Ctx<'_>,
+    handler: Handler<'_>,
+    request: &JsRequest,
+    interrupted: &Cell<bool>,
+) -> Result<JsResponse, JsError> {
+    let failed = |error: rquickjs::Error, phase: Phase| {
+        describe(ctx, error, phase, interrupted.get(), handler)
+    };
+    let namespace: Object = Module::import(ctx, module_key(handler.module))
+        .and_then(|promise| promise.finish())
+        .map_err(|e| failed(e, Phase::Module))?;
+    let function: Function =
+        namespace
+            .get(handler.function)
+            .map_err(|_| JsError::MissingFunction {
+                module: handler.module.to_owned(),
+                function: handler.function.to_owned(),
+            })?;
+    let raw = raw_request(ctx, request).map_err(|e| failed(e, Phase::Setup))?;
+    let make_request: Function = ctx
+        .globals()
+        .get("__quorate_request")
+        .map_err(|e| failed(e, Phase::Setup))?;
+    let request_object: Value = make_request
+        .call((raw,))
+        .map_err(|e| failed(e, Phase::Setup))?;
+    let result: Value = function
+        .call((request_object,))
+        .map_err(|e| failed(e, Phase::Handler))?;
+    let respond: Function = ctx
+        .globals()
+        .get("__quorate_response")
+        .map_err(|e| failed(e, Phase::Setup))?;
+    let normalized: Object = respond
+        .call((result,))
+        .map_err(|e| failed(e, Phase::Response))?;
+    read_response(&normalized).map_err(|e| failed(e, Phase::Response))
 }
 
 #[derive(Clone, Copy)]
@@ -255,7 +318,13 @@ fn raw_request<'js>(ctx: &Ctx<'js>, request: &JsRequest) -> rquickjs::Result<Obj
 fn read_response(normalized: &Object<'_>) -> rquickjs::Result<JsResponse> {
     let status: f64 = normalized.get("status")?;
     let headers: Vec<Vec<String>> = normalized.get("headers")?;
-    let body: Vec<u8> = normalized.get("body")?;
+    // One char per byte (see the prelude's `bytes`).
+    let body: String = normalized.get("body")?;
+    let body: Vec<u8> = body
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)))
+        .collect::<Result<_, _>>()
+        .map_err(|_| rquickjs::Error::new_from_js_message("string", "body", "not a byte string"))?;
     let status = if (100.0..=999.0).contains(&status) && status.fract() == 0.0 {
         status as u16
     } else {

@@ -456,3 +456,48 @@ fn bundles_check_their_metadata_and_modules() {
         "/c.js"
     );
 }
+
+#[test]
+fn requests_cannot_change_the_ccf_global_for_later_ones() {
+    let store = Store::new();
+    let tamper = "export function tamper(request) { \
+        try { ccf.kv = null; } catch (e) {} \
+        try { ccf.strToBuf = () => 1; } catch (e) {} \
+        try { ccf.rpc.setApplyWrites = null; } catch (e) {} \
+        try { globalThis.ccf = {}; } catch (e) {} \
+        return { body: 'done' }; }";
+    let app = bundle(&[("tamper.js", tamper)]);
+    let limits = JsLimits::default();
+    let (response, _) = run(
+        &store,
+        &app,
+        "tamper.js",
+        "tamper",
+        &request("", ""),
+        true,
+        limits,
+    );
+    assert_eq!(response.unwrap().body.as_ref(), b"done");
+    let (response, output) = run(
+        &store,
+        &app,
+        "app.js",
+        "post",
+        &request(r#"{"id": 5, "msg": "still"}"#, ""),
+        true,
+        limits,
+    );
+    assert_eq!(response.unwrap().status, 200);
+    assert!(!output.tx.unwrap().is_read_only());
+    let (response, output) = run(
+        &store,
+        &app,
+        "app.js",
+        "claims",
+        &request("", ""),
+        true,
+        limits,
+    );
+    assert_eq!(response.unwrap().status, 400);
+    assert_eq!(output.apply_writes, Some(true));
+}

@@ -19,6 +19,14 @@ fn write_forbidden(map: &str) -> bool {
     map.starts_with("public:ccf.") || map.starts_with("ccf.")
 }
 
+/// The bytes of a string whose characters are all below 256: how the prelude passes a
+/// buffer's bytes (one char per byte), since reading an ArrayBuffer from Rust needs unsafe.
+fn latin1(ctx: &Ctx<'_>, text: &str) -> rquickjs::Result<Vec<u8>> {
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).map_err(|_| throw(ctx, "not a byte string")))
+        .collect()
+}
+
 fn buffer<'js>(ctx: &Ctx<'js>, bytes: &[u8]) -> rquickjs::Result<Value<'js>> {
     Ok(ArrayBuffer::new_copy(ctx.clone(), bytes)?.into_value())
 }
@@ -56,7 +64,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
         "kv_get",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, map: String, key: Vec<u8>| -> rquickjs::Result<Value<'js>> {
+            move |ctx: Ctx<'js>, map: String, key: String| -> rquickjs::Result<Value<'js>> {
+                let key = latin1(&ctx, &key)?;
                 with_tx(&ctx, &h)?;
                 let value = h
                     .borrow_mut()
@@ -76,7 +85,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
         "kv_has",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, map: String, key: Vec<u8>| -> rquickjs::Result<bool> {
+            move |ctx: Ctx<'js>, map: String, key: String| -> rquickjs::Result<bool> {
+                let key = latin1(&ctx, &key)?;
                 with_tx(&ctx, &h)?;
                 Ok(h.borrow_mut()
                     .input
@@ -91,7 +101,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
         "kv_version",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, map: String, key: Vec<u8>| -> rquickjs::Result<Option<f64>> {
+            move |ctx: Ctx<'js>, map: String, key: String| -> rquickjs::Result<Option<f64>> {
+                let key = latin1(&ctx, &key)?;
                 with_tx(&ctx, &h)?;
                 Ok(h.borrow_mut()
                     .input
@@ -107,11 +118,9 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
         "kv_set",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>,
-                  map: String,
-                  key: Vec<u8>,
-                  value: Vec<u8>|
-                  -> rquickjs::Result<()> {
+            move |ctx: Ctx<'js>, map: String, key: String, value: String| -> rquickjs::Result<()> {
+                let key = latin1(&ctx, &key)?;
+                let value = latin1(&ctx, &value)?;
                 writable(&ctx, &h, &map)?;
                 if let Some(tx) = h.borrow_mut().input.tx.as_mut() {
                     tx.put(&map, key, value);
@@ -125,7 +134,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
         "kv_delete",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, map: String, key: Vec<u8>| -> rquickjs::Result<bool> {
+            move |ctx: Ctx<'js>, map: String, key: String| -> rquickjs::Result<bool> {
+                let key = latin1(&ctx, &key)?;
                 writable(&ctx, &h, &map)?;
                 let mut state = h.borrow_mut();
                 let Some(tx) = state.input.tx.as_mut() else {
@@ -205,7 +215,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
         "historical_get",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, map: String, key: Vec<u8>| -> rquickjs::Result<Value<'js>> {
+            move |ctx: Ctx<'js>, map: String, key: String| -> rquickjs::Result<Value<'js>> {
+                let key = latin1(&ctx, &key)?;
                 let state = h.borrow();
                 let value = state
                     .input
@@ -251,7 +262,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
         "utf8_decode",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, data: Vec<u8>| -> rquickjs::Result<String> {
+            move |ctx: Ctx<'js>, data: String| -> rquickjs::Result<String> {
+                let data = latin1(&ctx, &data)?;
                 String::from_utf8(data).map_err(|_| throw(&ctx, "the buffer is not valid UTF-8"))
             },
         )?,
@@ -260,10 +272,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
         "digest",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>,
-                  algorithm: String,
-                  data: Vec<u8>|
-                  -> rquickjs::Result<Value<'js>> {
+            move |ctx: Ctx<'js>, algorithm: String, data: String| -> rquickjs::Result<Value<'js>> {
+                let data = latin1(&ctx, &data)?;
                 if algorithm != "SHA-256" {
                     return Err(throw(
                         &ctx,
@@ -301,7 +311,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
         "set_claims_digest",
         Function::new(
             ctx.clone(),
-            move |ctx: Ctx<'js>, digest: Vec<u8>| -> rquickjs::Result<()> {
+            move |ctx: Ctx<'js>, digest: String| -> rquickjs::Result<()> {
+                let digest = latin1(&ctx, &digest)?;
                 let digest: [u8; 32] = digest
                     .try_into()
                     .map_err(|_| throw(&ctx, "a claims digest is 32 bytes"))?;

@@ -2,12 +2,24 @@
 // Keys and values cross into Rust as byte arrays; Rust hands back ArrayBuffers.
 (function (q) {
   "use strict";
+  // A buffer's bytes as a string of one char per byte (Rust reads strings safely).
+  const CHUNK = 8192;
+  const byteString = (view) => {
+    if (view.length <= CHUNK) {
+      return String.fromCharCode.apply(null, view);
+    }
+    let text = "";
+    for (let at = 0; at < view.length; at += CHUNK) {
+      text += String.fromCharCode.apply(null, view.subarray(at, at + CHUNK));
+    }
+    return text;
+  };
   const bytes = (value) => {
     if (value instanceof ArrayBuffer) {
-      return Array.from(new Uint8Array(value));
+      return byteString(new Uint8Array(value));
     }
     if (ArrayBuffer.isView(value)) {
-      return Array.from(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
+      return byteString(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
     }
     throw new TypeError("expected an ArrayBuffer or a typed array");
   };
@@ -52,8 +64,26 @@
     forEach: notSupported("historical forEach"),
     size: 0,
   });
-  const mapsOf = (make) =>
-    new Proxy({}, { get: (_, name) => (typeof name === "string" ? make(name) : undefined) });
+  // Map handles hold no state of their own, so one per name serves every request.
+  const mapsOf = (make) => {
+    const made = new Map();
+    return new Proxy(
+      {},
+      {
+        get: (_, name) => {
+          if (typeof name !== "string") {
+            return undefined;
+          }
+          let map = made.get(name);
+          if (map === undefined) {
+            map = make(name);
+            made.set(name, map);
+          }
+          return map;
+        },
+      },
+    );
+  };
   const strToBuf = (text) => q.utf8_encode(String(text));
   const bufToStr = (buffer) => q.utf8_decode(bytes(buffer));
   const crypto = {
@@ -116,13 +146,15 @@
     pemToId: notSupported("ccf.pemToId"),
     tcbHexToPolicy: notSupported("ccf.tcbHexToPolicy"),
   };
-  const historical = q.historical_txid();
-  if (historical !== undefined) {
-    ccf.historicalState = {
-      transactionId: historical,
-      kv: mapsOf(historicalMap),
-    };
-  }
+  // Each request's historical state (historical endpoints only).
+  Object.defineProperty(ccf, "historicalState", {
+    get: () => {
+      const transactionId = q.historical_txid();
+      return transactionId === undefined
+        ? undefined
+        : { transactionId, kv: mapsOf(historicalMap) };
+    },
+  });
   const log = (level) => (...parts) =>
     q.log(level, parts.map((p) => (typeof p === "string" ? p : JSON.stringify(p))).join(" "));
   globalThis.console = {
@@ -132,10 +164,29 @@
     error: log("error"),
     debug: log("debug"),
   };
-  globalThis.ccf = ccf;
+  // The context serves many requests: freeze what they share so one cannot change it for
+  // the next.
+  const freeze = (value) => {
+    if (value !== null && typeof value === "object" && !Object.isFrozen(value)) {
+      Object.freeze(value);
+      Object.values(value).forEach(freeze);
+    }
+    return value;
+  };
+  for (const name of ["strToBuf", "bufToStr", "jsonCompatibleToBuf", "bufToJsonCompatible"]) {
+    freeze(ccf[name]);
+  }
+  freeze(ccf.crypto);
+  freeze(ccf.rpc);
+  freeze(ccf.consensus);
+  freeze(ccf.historical);
+  freeze(globalThis.console);
+  Object.defineProperty(globalThis, "console", { writable: false, configurable: false });
+  Object.freeze(ccf);
+  Object.defineProperty(globalThis, "ccf", { value: ccf, writable: false, configurable: false });
 
   // The request object CCF passes to a handler.
-  globalThis.__quorate_request = (raw) => ({
+  const makeRequest = (raw) => ({
     method: raw.method,
     url: raw.url,
     path: raw.path,
@@ -153,7 +204,7 @@
   });
 
   // A handler's return value as {status, headers: [[name, value]], body: ArrayBuffer}.
-  globalThis.__quorate_response = (response) => {
+  const makeResponse = (response) => {
     const answer = response === undefined || response === null ? {} : response;
     const headers = {};
     let body = answer.body;
@@ -177,5 +228,11 @@
     const status = answer.statusCode === undefined ? 200 : Number(answer.statusCode);
     return { status, headers: Object.entries(headers), body: bytes(body) };
   };
+  for (const [name, value] of [
+    ["__quorate_request", makeRequest],
+    ["__quorate_response", makeResponse],
+  ]) {
+    Object.defineProperty(globalThis, name, { value, writable: false, configurable: false });
+  }
 })(globalThis.__quorate_natives);
 delete globalThis.__quorate_natives;

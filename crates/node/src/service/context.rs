@@ -9,6 +9,7 @@ use tokio::sync::watch;
 
 use super::driver::DriverHandle;
 use super::forwarding::Forwarder;
+use super::js_pool::JsPool;
 use super::metrics::Metrics;
 use super::secrets::NodeSecrets;
 use super::status::NodeStatus;
@@ -26,6 +27,8 @@ pub struct NodeContext {
     pub development: DevelopmentConfig,
     pub metrics: Arc<Metrics>,
     pub started: Instant,
+    /// Threads for read-only and historical JS handlers.
+    pub js_pool: JsPool,
 }
 
 impl NodeContext {

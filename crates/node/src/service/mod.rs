@@ -15,6 +15,7 @@ mod historical;
 mod identity;
 mod join_client;
 mod js_app;
+mod js_pool;
 mod metrics;
 mod peers;
 mod run;

@@ -36,6 +36,7 @@ use super::forwarding::{Forwarder, serve_forwarded};
 use super::genesis::governance_write_set;
 use super::identity::{common_name, endorse, new_key, new_service, self_signed};
 use super::join_client::join_service;
+use super::js_pool::JsPool;
 use super::metrics::Metrics;
 use super::peers::{PeerBook, channel_id_of, raft_id_of_channel, resolve};
 use super::secrets::{NodeSecrets, SECRETS_FILE_NAME};
@@ -136,6 +137,10 @@ pub async fn run_node(
         development: config.development.clone(),
         metrics: Arc::new(Metrics::default()),
         started: Instant::now(),
+        js_pool: JsPool::start(
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get),
+        )
+        .map_err(|e| NodeError::DriverStopped(format!("JS threads: {e}")))?,
     });
     let tables = Arc::new(EndpointTables::new(&config));
     let js_app_version = tables.rebuild(&context, app.as_deref())?;

@@ -1,7 +1,7 @@
 //! A deployed JS app's endpoints: each `app.json` entry becomes a [`NodeEndpoint`] under
 //! `/app` whose handler runs on QuickJS (`quorate_js`). Read-write handlers run on the primary
-//! inside the driver's transaction; read-only and historical ones run on any node, on a
-//! blocking thread so a slow handler never stalls the async workers. A handler that throws or
+//! inside the driver's transaction; read-only and historical ones run on any node, on the
+//! node's JS threads so a slow handler never stalls the async workers. A handler that throws or
 //! hits a limit is answered 500 and commits nothing.
 
 use std::sync::Arc;
@@ -137,7 +137,7 @@ pub async fn run(
         EndpointMode::Readonly => {
             let store = Arc::clone(&context.store);
             let endpoint = Arc::clone(endpoint);
-            blocking(move || {
+            blocking(context, move || {
                 let tx = store.begin();
                 let read = tx.read_version();
                 let input = HostInput {
@@ -175,7 +175,7 @@ pub async fn run(
                 Err(refused) => return refused_response(refused),
             };
             let endpoint = Arc::clone(endpoint);
-            blocking(move || {
+            blocking(context, move || {
                 let input = HostInput {
                     tx: None,
                     writable: false,
@@ -203,13 +203,16 @@ fn handler(endpoint: &JsEndpoint) -> Handler<'_> {
     }
 }
 
-/// Runs `f` on tokio's blocking pool.
-async fn blocking(f: impl FnOnce() -> EndpointResponse + Send + 'static) -> EndpointResponse {
-    tokio::task::spawn_blocking(f).await.unwrap_or_else(|_| {
+/// Runs `f` on the node's JS threads.
+async fn blocking(
+    context: &NodeContext,
+    f: impl FnOnce() -> EndpointResponse + Send + 'static,
+) -> EndpointResponse {
+    context.js_pool.run(f).await.unwrap_or_else(|| {
         EndpointResponse::error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            error_code::INTERNAL_ERROR,
-            "The JavaScript handler failed.",
+            StatusCode::SERVICE_UNAVAILABLE,
+            error_code::NODE_CANNOT_HANDLE_REQUEST,
+            "The node is stopping.",
         )
     })
 }
