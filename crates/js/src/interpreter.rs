@@ -15,7 +15,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use rquickjs::{Context, Ctx, Exception, Function, Module, Object, Runtime, Value};
+use std::collections::HashMap;
+
+use rquickjs::{Context, Ctx, Exception, Function, Module, Object, Persistent, Runtime, Value};
 
 use crate::bundle::{Bundle, module_key};
 use crate::error::{JsError, JsLimit};
@@ -41,6 +43,9 @@ struct ThreadRuntime {
 
 /// A context with `ccf` installed, for one bundle; its natives act on `host`.
 struct BundleContext {
+    /// Handlers already looked up, by (module, function); declared first, so they are
+    /// released before their context.
+    handlers: RefCell<HashMap<(String, String), Persistent<Function<'static>>>>,
     bundle: Arc<Bundle>,
     context: Context,
     host: Rc<RefCell<HostState>>,
@@ -105,6 +110,7 @@ impl ThreadRuntime {
                 bundle: Arc::clone(bundle),
                 context,
                 host,
+                handlers: RefCell::new(HashMap::new()),
             });
         }
         self.context
@@ -175,9 +181,10 @@ fn run(
     let outcome = match runtime.context_for(bundle) {
         Ok(cached) => {
             std::mem::swap(&mut *cached.host.borrow_mut(), state);
-            let outcome = cached
-                .context
-                .with(|ctx| call_handler(&ctx, handler, request, &interrupted));
+            let outcome = cached.context.with(|ctx| {
+                let function = cached_handler(&ctx, cached, handler, &interrupted)?;
+                call_handler(&ctx, function, handler, request, &interrupted)
+            });
             std::mem::swap(&mut *cached.host.borrow_mut(), state);
             outcome
         }
@@ -188,19 +195,24 @@ fn run(
     outcome
 }
 
-/// Imports the handler's module (evaluated once per context) and calls the handler.
-fn call_handler(
-    ctx: &Ctx<'_>,
+/// The handler's function: imported (its module evaluated) on first use in this context,
+/// then kept.
+fn cached_handler<'js>(
+    ctx: &Ctx<'js>,
+    cached: &BundleContext,
     handler: Handler<'_>,
-    request: &JsRequest,
     interrupted: &Cell<bool>,
-) -> Result<JsResponse, JsError> {
-    let failed = |error: rquickjs::Error, phase: Phase| {
-        describe(ctx, error, phase, interrupted.get(), handler)
-    };
+) -> Result<Function<'js>, JsError> {
+    let key = (handler.module.to_owned(), handler.function.to_owned());
+    let known = cached.handlers.borrow().get(&key).cloned();
+    if let Some(function) = known {
+        return function
+            .restore(ctx)
+            .map_err(|e| JsError::Interpreter(e.to_string()));
+    }
     let namespace: Object = Module::import(ctx, module_key(handler.module))
         .and_then(|promise| promise.finish())
-        .map_err(|e| failed(e, Phase::Module))?;
+        .map_err(|e| describe(ctx, e, Phase::Module, interrupted.get(), handler))?;
     let function: Function =
         namespace
             .get(handler.function)
@@ -208,6 +220,24 @@ fn call_handler(
                 module: handler.module.to_owned(),
                 function: handler.function.to_owned(),
             })?;
+    cached
+        .handlers
+        .borrow_mut()
+        .insert(key, Persistent::save(ctx, function.clone()));
+    Ok(function)
+}
+
+/// Calls the handler with CCF's request object and reads its response.
+fn call_handler<'js>(
+    ctx: &Ctx<'js>,
+    function: Function<'js>,
+    handler: Handler<'_>,
+    request: &JsRequest,
+    interrupted: &Cell<bool>,
+) -> Result<JsResponse, JsError> {
+    let failed = |error: rquickjs::Error, phase: Phase| {
+        describe(ctx, error, phase, interrupted.get(), handler)
+    };
     let raw = raw_request(ctx, request).map_err(|e| failed(e, Phase::Setup))?;
     let make_request: Function = ctx
         .globals()
