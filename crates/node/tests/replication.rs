@@ -436,6 +436,30 @@ fn failover_keeps_committed_writes_and_invalidates_the_old_primarys_uncommitted_
         assert_eq!(records(cluster.node(index)), records(cluster.node(new)));
         assert_ledger_verifies(&cluster.ledger_dir(index));
     }
+    // The view history names where each view starts, the same on every node, and agrees
+    // with every entry's view.
+    let history = cluster.node(new).view_history();
+    assert_eq!(history[0], (2, 1));
+    assert!(history.len() >= 2, "{history:?}");
+    assert!(
+        history
+            .windows(2)
+            .all(|w| w[0].0 < w[1].0 && w[0].1 < w[1].1)
+    );
+    for index in 0..3 {
+        let node = cluster.node(index);
+        assert_eq!(node.view_history(), history);
+        for seqno in 1..=node.last_seqno() {
+            let view = node.consensus().entry(seqno).unwrap().term;
+            let from_history = history
+                .iter()
+                .rev()
+                .find(|(_, first)| *first <= seqno)
+                .unwrap()
+                .0;
+            assert_eq!(view, from_history, "seqno {seqno}");
+        }
+    }
 }
 
 #[test]

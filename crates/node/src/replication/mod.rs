@@ -23,6 +23,7 @@ pub mod primary;
 pub mod restart;
 pub mod signature_policy;
 pub mod tx_status;
+pub mod view_history;
 
 pub use config::ReplicationConfig;
 pub use error::ReplicationError;

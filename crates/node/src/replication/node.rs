@@ -228,6 +228,11 @@ impl ReplicatedNode {
         self.log.dir()
     }
 
+    /// `(view, first seqno)` for every view in the log (see [`super::view_history`]).
+    pub fn view_history(&self) -> Vec<(u64, u64)> {
+        super::view_history::view_history(&self.raft)
+    }
+
     /// The consensus engine, for inspection (peers, invariants).
     pub fn consensus(&self) -> &Raft {
         &self.raft
