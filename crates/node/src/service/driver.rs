@@ -279,7 +279,23 @@ impl Driver {
         let mut next = snapshot(&self.node, &nodes);
         next.js_app = js_app;
         next.js_app_version = js_app_version;
+        next.view_history = if history_is_current(&status.view_history, &self.node) {
+            Arc::clone(&status.view_history)
+        } else {
+            Arc::new(self.node.view_history())
+        };
         self.status.send_replace(Arc::new(next));
+    }
+}
+
+/// Whether `history` still describes the node's log: its last view is the last entry's and
+/// starts within the log. Views only change at the end, so that is enough.
+fn history_is_current(history: &[(u64, u64)], node: &ReplicatedNode) -> bool {
+    let last = node.consensus().last_index();
+    let last_view = node.consensus().entry(last).map(|entry| entry.term);
+    match history.last() {
+        None => last == 0,
+        Some((view, first)) => Some(*view) == last_view && *first <= last,
     }
 }
 
@@ -323,5 +339,6 @@ fn snapshot(
         nodes: nodes.clone(),
         js_app: None,
         js_app_version: 0,
+        view_history: Arc::new(Vec::new()),
     }
 }

@@ -34,6 +34,8 @@ pub struct NodeStatus {
     pub service: Option<ServiceInfo>,
     /// `nodes.info` by consensus id.
     pub nodes: BTreeMap<NodeId, KnownNode>,
+    /// `(view, first seqno)` for every view in the log.
+    pub view_history: Arc<Vec<(u64, u64)>>,
     /// The deployed JS app and the seqno that last changed it (0: none ever).
     pub js_app: Option<Arc<Bundle>>,
     pub js_app_version: u64,
