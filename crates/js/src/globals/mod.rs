@@ -1,6 +1,7 @@
 //! The globals a handler sees: `ccf` (built in JS by `prelude.js` over the native functions in
-//! `natives.rs`) and `console`.
+//! `natives.rs`, and for `ccf.crypto` in `crypto.rs`) and `console`.
 
+mod crypto;
 mod natives;
 
 use std::cell::RefCell;

@@ -21,13 +21,13 @@ fn write_forbidden(map: &str) -> bool {
 
 /// The bytes of a string whose characters are all below 256: how the prelude passes a
 /// buffer's bytes (one char per byte), since reading an ArrayBuffer from Rust needs unsafe.
-fn latin1(ctx: &Ctx<'_>, text: &str) -> rquickjs::Result<Vec<u8>> {
+pub(super) fn latin1(ctx: &Ctx<'_>, text: &str) -> rquickjs::Result<Vec<u8>> {
     text.chars()
         .map(|c| u8::try_from(u32::from(c)).map_err(|_| throw(ctx, "not a byte string")))
         .collect()
 }
 
-fn buffer<'js>(ctx: &Ctx<'js>, bytes: &[u8]) -> rquickjs::Result<Value<'js>> {
+pub(super) fn buffer<'js>(ctx: &Ctx<'js>, bytes: &[u8]) -> rquickjs::Result<Value<'js>> {
     Ok(ArrayBuffer::new_copy(ctx.clone(), bytes)?.into_value())
 }
 
@@ -268,37 +268,6 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
             },
         )?,
     )?;
-    natives.set(
-        "digest",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, algorithm: String, data: String| -> rquickjs::Result<Value<'js>> {
-                let data = latin1(&ctx, &data)?;
-                if algorithm != "SHA-256" {
-                    return Err(throw(
-                        &ctx,
-                        &format!("digest algorithm {algorithm} is not supported (SHA-256 is)"),
-                    ));
-                }
-                buffer(&ctx, &quorate_crypto::sha256(&data))
-            },
-        )?,
-    )?;
-    natives.set(
-        "random_bytes",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, count: f64| -> rquickjs::Result<Value<'js>> {
-                if !(0.0..=65536.0).contains(&count) || count.fract() != 0.0 {
-                    return Err(throw(&ctx, "a byte count from 0 to 65536 is needed"));
-                }
-                let mut bytes = vec![0u8; count as usize];
-                quorate_crypto::random::fill_random(&mut bytes)
-                    .map_err(|error| throw(&ctx, &error.to_string()))?;
-                buffer(&ctx, &bytes)
-            },
-        )?,
-    )?;
     let h = Rc::clone(host);
     natives.set(
         "set_apply_writes",
@@ -341,5 +310,6 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
             },
         )?,
     )?;
+    super::crypto::install(ctx, &natives)?;
     ctx.globals().set("__quorate_natives", natives)
 }

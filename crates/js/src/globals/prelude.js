@@ -86,36 +86,134 @@
   };
   const strToBuf = (text) => q.utf8_encode(String(text));
   const bufToStr = (buffer) => q.utf8_decode(bytes(buffer));
-  const crypto = {
-    digest: (algorithm, data) => q.digest(String(algorithm), bytes(data)),
-    generateAesKey: (size) => q.random_bytes(size / 8),
-    randomBytes: (count) => q.random_bytes(count),
+  // ccf.crypto, as @microsoft/ccf-app's global.ts types it. Arguments are checked here (a
+  // TypeError names the API and the argument); the natives (crypto.rs) do the rest.
+  const cryptoApi = (name) => `ccf.crypto.${name}`;
+  const argBytes = (api, what, value) => {
+    if (value instanceof ArrayBuffer || ArrayBuffer.isView(value)) {
+      return bytes(value);
+    }
+    throw new TypeError(`${api}: ${what} must be an ArrayBuffer or a typed array`);
   };
-  for (const name of [
-    "sign",
-    "verifySignature",
-    "generateRsaKeyPair",
-    "generateEcdsaKeyPair",
-    "generateEddsaKeyPair",
-    "wrapKey",
-    "unwrapKey",
-    "pubPemToJwk",
-    "pemToJwk",
-    "pubRsaPemToJwk",
-    "rsaPemToJwk",
-    "pubEddsaPemToJwk",
-    "eddsaPemToJwk",
-    "pubJwkToPem",
-    "jwkToPem",
-    "pubRsaJwkToPem",
-    "rsaJwkToPem",
-    "pubEddsaJwkToPem",
-    "eddsaJwkToPem",
-    "isValidX509CertBundle",
-    "isValidX509CertChain",
-  ]) {
-    crypto[name] = notSupported(`ccf.crypto.${name}`);
-  }
+  const argString = (api, what, value) => {
+    if (typeof value !== "string") {
+      throw new TypeError(`${api}: ${what} must be a string`);
+    }
+    return value;
+  };
+  const argNumber = (api, what, value) => {
+    if (typeof value !== "number") {
+      throw new TypeError(`${api}: ${what} must be a number`);
+    }
+    return value;
+  };
+  const optional = (check, api, what, value) =>
+    value === undefined ? undefined : check(api, what, value);
+  const describe = (value) => (typeof value === "string" ? `"${value}"` : String(value));
+  // {name, hash?, saltLength?} as [name, hash, saltLength].
+  const signingAlgorithm = (api, algorithm) => {
+    if (algorithm === null || typeof algorithm !== "object") {
+      throw new TypeError(
+        `${api}: signing algorithm ${describe(algorithm)} is not supported: pass an object ` +
+          `such as {name: "ECDSA", hash: "SHA-256"}`,
+      );
+    }
+    return [
+      argString(api, "algorithm.name", algorithm.name),
+      optional(argString, api, "algorithm.hash", algorithm.hash),
+      optional(argNumber, api, "algorithm.saltLength", algorithm.saltLength),
+    ];
+  };
+  // {name, aesKeySize?, label?} as [name, aesKeySize, label].
+  const wrapAlgorithm = (api, algorithm) => {
+    if (algorithm === null || typeof algorithm !== "object") {
+      throw new TypeError(
+        `${api}: wrapping algorithm ${describe(algorithm)} is not supported: pass an object ` +
+          `such as {name: "RSA-OAEP"}`,
+      );
+    }
+    return [
+      argString(api, "wrapAlgo.name", algorithm.name),
+      optional(argNumber, api, "wrapAlgo.aesKeySize", algorithm.aesKeySize),
+      optional(argBytes, api, "wrapAlgo.label", algorithm.label),
+    ];
+  };
+  const wrapping = (native, name) => (key, wrappingKey, wrapAlgo) => {
+    const api = cryptoApi(name);
+    const keyBytes = argBytes(api, "key", key);
+    const wrappingName = name === "wrapKey" ? "wrappingKey" : "unwrappingKey";
+    const wrappingBytes = argBytes(api, wrappingName, wrappingKey);
+    const [algorithm, aesKeySize, label] = wrapAlgorithm(api, wrapAlgo);
+    return native(keyBytes, wrappingBytes, algorithm, aesKeySize, label);
+  };
+  const pemToJwk = (kind, name) => (pem, kid) => {
+    const api = cryptoApi(name);
+    const pemText = argString(api, "pem", pem);
+    return q.crypto_pem_to_jwk(kind, api, pemText, optional(argString, api, "kid", kid));
+  };
+  const jwkToPem = (kind, name) => (jwk) => {
+    const api = cryptoApi(name);
+    if (jwk === null || typeof jwk !== "object") {
+      throw new TypeError(`${api}: jwk must be a JSON Web Key object`);
+    }
+    return q.crypto_jwk_to_pem(kind, api, JSON.stringify(jwk));
+  };
+  const crypto = {
+    sign: (algorithm, key, data) => {
+      const api = cryptoApi("sign");
+      const [name, hash, saltLength] = signingAlgorithm(api, algorithm);
+      const keyText = argString(api, "key", key);
+      return q.crypto_sign(name, hash, saltLength, keyText, argBytes(api, "data", data));
+    },
+    verifySignature: (algorithm, key, signature, data) => {
+      const api = cryptoApi("verifySignature");
+      const [name, hash, saltLength] = signingAlgorithm(api, algorithm);
+      return q.crypto_verify(
+        name,
+        hash,
+        saltLength,
+        argString(api, "key", key),
+        argBytes(api, "signature", signature),
+        argBytes(api, "data", data),
+      );
+    },
+    generateAesKey: (size) =>
+      q.crypto_generate_aes_key(argNumber(cryptoApi("generateAesKey"), "size", size)),
+    generateRsaKeyPair: (size, exponent) => {
+      const api = cryptoApi("generateRsaKeyPair");
+      const bits = argNumber(api, "size", size);
+      return q.crypto_generate_rsa(bits, optional(argNumber, api, "exponent", exponent));
+    },
+    generateEcdsaKeyPair: (curve) =>
+      q.crypto_generate_ecdsa(argString(cryptoApi("generateEcdsaKeyPair"), "curve", curve)),
+    generateEddsaKeyPair: (curve) =>
+      q.crypto_generate_eddsa(argString(cryptoApi("generateEddsaKeyPair"), "curve", curve)),
+    wrapKey: wrapping(q.crypto_wrap_key, "wrapKey"),
+    unwrapKey: wrapping(q.crypto_unwrap_key, "unwrapKey"),
+    digest: (algorithm, data) => {
+      const api = cryptoApi("digest");
+      return q.crypto_digest(argString(api, "algorithm", algorithm), argBytes(api, "data", data));
+    },
+    isValidX509CertBundle: (pem) =>
+      q.crypto_is_valid_cert_bundle(argString(cryptoApi("isValidX509CertBundle"), "pem", pem)),
+    isValidX509CertChain: (chain, trusted) => {
+      const api = cryptoApi("isValidX509CertChain");
+      const chainText = argString(api, "chain", chain);
+      return q.crypto_is_valid_cert_chain(chainText, argString(api, "trusted", trusted));
+    },
+    pubPemToJwk: pemToJwk("ec-public", "pubPemToJwk"),
+    pemToJwk: pemToJwk("ec-private", "pemToJwk"),
+    pubRsaPemToJwk: pemToJwk("rsa-public", "pubRsaPemToJwk"),
+    rsaPemToJwk: pemToJwk("rsa-private", "rsaPemToJwk"),
+    pubEddsaPemToJwk: pemToJwk("eddsa-public", "pubEddsaPemToJwk"),
+    eddsaPemToJwk: pemToJwk("eddsa-private", "eddsaPemToJwk"),
+    pubJwkToPem: jwkToPem("ec-public", "pubJwkToPem"),
+    jwkToPem: jwkToPem("ec-private", "jwkToPem"),
+    pubRsaJwkToPem: jwkToPem("rsa-public", "pubRsaJwkToPem"),
+    rsaJwkToPem: jwkToPem("rsa-private", "rsaJwkToPem"),
+    pubEddsaJwkToPem: jwkToPem("eddsa-public", "pubEddsaJwkToPem"),
+    eddsaJwkToPem: jwkToPem("eddsa-private", "eddsaJwkToPem"),
+  };
   const ccf = {
     strToBuf,
     bufToStr,
@@ -123,8 +221,14 @@
     bufToJsonCompatible: (buffer) => JSON.parse(bufToStr(buffer)),
     kv: mapsOf(kvMap),
     crypto,
+    // The deprecated aliases global.ts still types on `ccf`.
     digest: crypto.digest,
     generateAesKey: crypto.generateAesKey,
+    generateRsaKeyPair: crypto.generateRsaKeyPair,
+    generateEcdsaKeyPair: crypto.generateEcdsaKeyPair,
+    wrapKey: crypto.wrapKey,
+    isValidX509CertBundle: crypto.isValidX509CertBundle,
+    isValidX509CertChain: crypto.isValidX509CertChain,
     rpc: {
       setApplyWrites: (apply) => q.set_apply_writes(Boolean(apply)),
       setClaimsDigest: (digest) => q.set_claims_digest(bytes(digest)),
