@@ -34,7 +34,7 @@ fn main() {
             let input = HostInput {
                 tx: Some(store.begin()),
                 writable: true,
-                last_committed: TxId::default(),
+                consensus: quorate_js::ConsensusView::default(),
                 historical: None,
             };
             let (output, outcome) = call(

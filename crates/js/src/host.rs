@@ -2,6 +2,8 @@
 //! the KV transaction (moved in for the call and handed back after it), whether writes are
 //! allowed, and what the handler asked of the node (`setApplyWrites`, `setClaimsDigest`).
 
+use std::sync::Arc;
+
 use quorate_kv::{Tx, TxId, WriteSet};
 
 /// What the node gives a call.
@@ -11,10 +13,62 @@ pub struct HostInput {
     pub tx: Option<Tx>,
     /// Whether `ccf.kv` may write (read-write endpoints).
     pub writable: bool,
-    /// For `ccf.consensus.getLastCommittedTxId()`.
-    pub last_committed: TxId,
+    /// What `ccf.consensus` reports.
+    pub consensus: ConsensusView,
     /// Historical endpoints: the transaction and its writes (`ccf.historicalState`).
     pub historical: Option<(TxId, WriteSet)>,
+}
+
+/// The node's consensus state as `ccf.consensus` reads it: the commit point, the end of the
+/// log and where each view starts in it.
+#[derive(Debug, Clone, Default)]
+pub struct ConsensusView {
+    pub last_committed: TxId,
+    pub last_seqno: u64,
+    /// `(view, first seqno)` for every view in the log, in order.
+    pub view_history: Arc<Vec<(u64, u64)>>,
+}
+
+impl ConsensusView {
+    /// The view of `seqno` in this node's log, if the log holds it.
+    pub fn view_for_seqno(&self, seqno: u64) -> Option<u64> {
+        if seqno == 0 || seqno > self.last_seqno {
+            return None;
+        }
+        self.view_history
+            .iter()
+            .rev()
+            .find(|(_, first)| *first <= seqno)
+            .map(|(view, _)| *view)
+    }
+
+    /// CCF's status of `view.seqno`: `Committed` or `Invalid` up to the commit point,
+    /// `Pending` if this node holds it after that, `Invalid` if a later view committed first,
+    /// else `Unknown`.
+    pub fn status_for(&self, view: u64, seqno: u64) -> &'static str {
+        let held = self.view_for_seqno(seqno);
+        if seqno == 0 {
+            return "Invalid";
+        }
+        if seqno <= self.last_committed.seqno {
+            return if held == Some(view) {
+                "Committed"
+            } else {
+                "Invalid"
+            };
+        }
+        if self
+            .view_for_seqno(self.last_committed.seqno)
+            .is_some_and(|committed| committed > view)
+        {
+            return "Invalid";
+        }
+        if held == Some(view) {
+            "Pending"
+        } else {
+            "Unknown"
+        }
+    }
 }
 
 /// What a call leaves for the node.

@@ -21,7 +21,7 @@ mod request;
 
 pub use bundle::{AppMetadata, Bundle, EndpointMetadata, EndpointMode, Forwarding, module_key};
 pub use error::{JsError, JsLimit};
-pub use host::{HostInput, HostOutput};
+pub use host::{ConsensusView, HostInput, HostOutput};
 pub use interpreter::{Handler, call};
 pub use limits::JsLimits;
 pub use loader::resolve_specifier;

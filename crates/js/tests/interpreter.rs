@@ -53,7 +53,13 @@ export function digest(request) {
 }
 export function claims(request) { ccf.rpc.setClaimsDigest(ccf.crypto.digest("SHA-256", ccf.strToBuf("c"))); ccf.rpc.setApplyWrites(true); return { statusCode: 400 }; }
 export function committed(request) { return { body: ccf.consensus.getLastCommittedTxId() }; }
-export function unsupported(request) { return ccf.crypto.sign("x", "y", "z"); }
+export function statuses(request) {
+  const c = ccf.consensus;
+  return { body: [c.getStatusForTxId(2, 5), c.getStatusForTxId(3, 5), c.getStatusForTxId(3, 11),
+                  c.getStatusForTxId(2, 11), c.getStatusForTxId(3, 20), c.getStatusForTxId(4, 13),
+                  c.getViewForSeqno(1), c.getViewForSeqno(10), c.getViewForSeqno(13)] };
+}
+export function unsupported(request) { return ccf.pemToId("x"); }
 "#;
 
 fn bundle(extra_modules: &[(&str, &str)]) -> Arc<Bundle> {
@@ -104,7 +110,11 @@ fn run(
     let input = HostInput {
         tx: Some(store.begin()),
         writable,
-        last_committed: TxId::new(2, 9),
+        consensus: quorate_js::ConsensusView {
+            last_committed: TxId::new(2, 9),
+            last_seqno: 12,
+            view_history: std::sync::Arc::new(vec![(2, 1), (3, 10)]),
+        },
         historical: None,
     };
     let (output, outcome) = call(bundle, limits, Handler { module, function }, request, input);

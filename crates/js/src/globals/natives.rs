@@ -27,6 +27,14 @@ pub(super) fn latin1(ctx: &Ctx<'_>, text: &str) -> rquickjs::Result<Vec<u8>> {
         .collect()
 }
 
+/// A view or seqno from JS: a whole number from 0 to 2^53.
+fn whole(ctx: &Ctx<'_>, number: f64) -> rquickjs::Result<u64> {
+    if number.fract() != 0.0 || !(0.0..=9_007_199_254_740_992.0).contains(&number) {
+        return Err(throw(ctx, "expected a non-negative integer"));
+    }
+    Ok(number as u64)
+}
+
 pub(super) fn buffer<'js>(ctx: &Ctx<'js>, bytes: &[u8]) -> rquickjs::Result<Value<'js>> {
     Ok(ArrayBuffer::new_copy(ctx.clone(), bytes)?.into_value())
 }
@@ -294,9 +302,39 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
     natives.set(
         "last_committed",
         Function::new(ctx.clone(), move || -> Vec<f64> {
-            let txid = h.borrow().input.last_committed;
+            let txid = h.borrow().input.consensus.last_committed;
             vec![txid.view as f64, txid.seqno as f64]
         })?,
+    )?;
+    let h = Rc::clone(host);
+    natives.set(
+        "tx_status",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, view: f64, seqno: f64| -> rquickjs::Result<String> {
+                let (view, seqno) = (whole(&ctx, view)?, whole(&ctx, seqno)?);
+                Ok(h.borrow()
+                    .input
+                    .consensus
+                    .status_for(view, seqno)
+                    .to_owned())
+            },
+        )?,
+    )?;
+    let h = Rc::clone(host);
+    natives.set(
+        "view_for_seqno",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, seqno: f64| -> rquickjs::Result<Option<f64>> {
+                let seqno = whole(&ctx, seqno)?;
+                Ok(h.borrow()
+                    .input
+                    .consensus
+                    .view_for_seqno(seqno)
+                    .map(|view| view as f64))
+            },
+        )?,
     )?;
     natives.set(
         "log",

@@ -238,8 +238,11 @@
         const [view, seqno] = q.last_committed();
         return { view, seqno };
       },
-      getStatusForTxId: notSupported("ccf.consensus.getStatusForTxId"),
-      getViewForSeqno: notSupported("ccf.consensus.getViewForSeqno"),
+      getStatusForTxId: (view, seqno) => q.tx_status(Number(view), Number(seqno)),
+      getViewForSeqno: (seqno) => {
+        const view = q.view_for_seqno(Number(seqno));
+        return view === undefined ? null : view;
+      },
     },
     historical: {
       getStateRange: notSupported("ccf.historical.getStateRange"),

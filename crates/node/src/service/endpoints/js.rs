@@ -87,7 +87,12 @@ pub async fn run(
     request: EndpointRequest,
 ) -> EndpointResponse {
     let js_request = js_request(&request, &endpoint.route);
-    let last_committed = context.status().last_committed;
+    let status = context.status();
+    let consensus = ConsensusView {
+        last_committed: status.last_committed,
+        last_seqno: status.last_seqno,
+        view_history: Arc::clone(&status.view_history),
+    };
     let limits = JsLimits::default();
     match endpoint.mode {
         EndpointMode::Readwrite => {
@@ -98,7 +103,7 @@ pub async fn run(
                     let input = HostInput {
                         tx: Some(std::mem::take(tx)),
                         writable: true,
-                        last_committed,
+                        consensus,
                         historical: None,
                     };
                     let (output, outcome) = quorate_js::call(
@@ -143,7 +148,7 @@ pub async fn run(
                 let input = HostInput {
                     tx: Some(tx),
                     writable: false,
-                    last_committed,
+                    consensus,
                     historical: None,
                 };
                 let (_, outcome) = quorate_js::call(
@@ -179,7 +184,7 @@ pub async fn run(
                 let input = HostInput {
                     tx: None,
                     writable: false,
-                    last_committed,
+                    consensus,
                     historical: Some((txid, entry.into_write_set())),
                 };
                 let (_, outcome) = quorate_js::call(
