@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use quorate_js::{Bundle, Handler, HostInput, JsLimits, JsRequest, call};
-use quorate_kv::{Store, TxId};
+use quorate_kv::Store;
 
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../apps/logging-js");

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use http::StatusCode;
 use http::header::{HeaderName, HeaderValue};
 use quorate_js::{
-    Bundle, EndpointMode, Forwarding, Handler, HostInput, JsError, JsLimits, JsRequest, JsResponse,
+    Bundle, ConsensusView, EndpointMode, Forwarding, Handler, HostInput, JsError, JsLimits,
+    JsRequest, JsResponse,
 };
 use quorate_kv::Tx;
 
@@ -103,7 +104,7 @@ pub async fn run(
                     let input = HostInput {
                         tx: Some(std::mem::take(tx)),
                         writable: true,
-                        consensus,
+                        consensus: consensus.clone(),
                         historical: None,
                     };
                     let (output, outcome) = quorate_js::call(
