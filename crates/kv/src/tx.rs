@@ -120,6 +120,19 @@ impl Tx {
         self.writes.map_mut_named(&name).remove(key.into());
     }
 
+    /// Removes every key of `map` (CCF's `clear`): reads the whole map, then removes what it
+    /// read.
+    pub fn clear(&mut self, map: &str) {
+        let mut keys = Vec::new();
+        self.foreach(map, |key, _| {
+            keys.push(Bytes::copy_from_slice(key));
+            true
+        });
+        for key in keys {
+            self.remove(map, key);
+        }
+    }
+
     /// Visits the entries of `map` within `range` in key order until `visit` returns false.
     /// The visited part of the range is recorded as read.
     pub fn foreach_in(

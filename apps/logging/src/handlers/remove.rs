@@ -67,15 +67,7 @@ fn clear(domain: Domain, request: &EndpointRequest, tx: &mut Tx) -> EndpointResp
     if let Err(response) = json_params(request) {
         return response;
     }
-    let map = domain.map_for(request);
-    let mut keys = Vec::new();
-    tx.foreach(&map, |key, _| {
-        keys.push(key.to_vec());
-        true
-    });
-    for key in keys {
-        tx.remove(&map, key);
-    }
+    tx.clear(&domain.map_for(request));
     responses::ok_true()
 }
 

@@ -35,6 +35,14 @@ fn whole(ctx: &Ctx<'_>, number: f64) -> rquickjs::Result<u64> {
     Ok(number as u64)
 }
 
+/// A buffer of `bytes`, or `undefined` when there are none.
+fn buffer_or_undefined<'js>(ctx: &Ctx<'js>, bytes: Option<&[u8]>) -> rquickjs::Result<Value<'js>> {
+    match bytes {
+        Some(bytes) => buffer(ctx, bytes),
+        None => Ok(Value::new_undefined(ctx.clone())),
+    }
+}
+
 pub(super) fn buffer<'js>(ctx: &Ctx<'js>, bytes: &[u8]) -> rquickjs::Result<Value<'js>> {
     Ok(ArrayBuffer::new_copy(ctx.clone(), bytes)?.into_value())
 }
@@ -81,10 +89,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
                     .tx
                     .as_mut()
                     .and_then(|tx| tx.get(&map, &key));
-                match value {
-                    Some(value) => buffer(&ctx, &value),
-                    None => Ok(Value::new_undefined(ctx)),
-                }
+                buffer_or_undefined(&ctx, value.as_deref())
             },
         )?,
     )?;
@@ -162,16 +167,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
             ctx.clone(),
             move |ctx: Ctx<'js>, map: String| -> rquickjs::Result<()> {
                 writable(&ctx, &h, &map)?;
-                let mut state = h.borrow_mut();
-                if let Some(tx) = state.input.tx.as_mut() {
-                    let mut keys = Vec::new();
-                    tx.foreach(&map, |key, _| {
-                        keys.push(key.to_vec());
-                        true
-                    });
-                    for key in keys {
-                        tx.remove(&map, key);
-                    }
+                if let Some(tx) = h.borrow_mut().input.tx.as_mut() {
+                    tx.clear(&map);
                 }
                 Ok(())
             },
@@ -235,10 +232,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
                     .flatten()
                     .cloned();
                 drop(state);
-                match value {
-                    Some(value) => buffer(&ctx, &value),
-                    None => Ok(Value::new_undefined(ctx)),
-                }
+                buffer_or_undefined(&ctx, value.as_deref())
             },
         )?,
     )?;

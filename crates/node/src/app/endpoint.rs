@@ -71,6 +71,22 @@ pub struct AppEndpoint {
 }
 
 impl AppEndpoint {
+    fn with_handler(
+        method: Method,
+        path: impl Into<String>,
+        auth: &[AppAuth],
+        handler: AppHandler,
+        forwarding: ForwardingRule,
+    ) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            auth: auth.to_vec(),
+            handler,
+            forwarding,
+        }
+    }
+
     /// A read-write endpoint (forwarded from backups).
     pub fn read_write(
         method: Method,
@@ -78,13 +94,8 @@ impl AppEndpoint {
         auth: &[AppAuth],
         handler: impl Fn(&EndpointRequest, &mut Tx) -> EndpointResponse + Send + Sync + 'static,
     ) -> Self {
-        Self {
-            method,
-            path: path.into(),
-            auth: auth.to_vec(),
-            handler: AppHandler::ReadWrite(Arc::new(handler)),
-            forwarding: ForwardingRule::Sometimes,
-        }
+        let handler = AppHandler::ReadWrite(Arc::new(handler));
+        Self::with_handler(method, path, auth, handler, ForwardingRule::Sometimes)
     }
 
     /// A read-only endpoint (served by any node).
@@ -94,13 +105,8 @@ impl AppEndpoint {
         auth: &[AppAuth],
         handler: impl Fn(&EndpointRequest, &mut Tx) -> EndpointResponse + Send + Sync + 'static,
     ) -> Self {
-        Self {
-            method,
-            path: path.into(),
-            auth: auth.to_vec(),
-            handler: AppHandler::ReadOnly(Arc::new(handler)),
-            forwarding: ForwardingRule::Sometimes,
-        }
+        let handler = AppHandler::ReadOnly(Arc::new(handler));
+        Self::with_handler(method, path, auth, handler, ForwardingRule::Sometimes)
     }
 
     /// A historical endpoint: the request's `x-ms-ccf-transaction-id` header names the
@@ -111,13 +117,8 @@ impl AppEndpoint {
         auth: &[AppAuth],
         handler: impl Fn(&EndpointRequest, &HistoricalState) -> EndpointResponse + Send + Sync + 'static,
     ) -> Self {
-        Self {
-            method,
-            path: path.into(),
-            auth: auth.to_vec(),
-            handler: AppHandler::Historical(Arc::new(handler)),
-            forwarding: ForwardingRule::Never,
-        }
+        let handler = AppHandler::Historical(Arc::new(handler));
+        Self::with_handler(method, path, auth, handler, ForwardingRule::Never)
     }
 }
 

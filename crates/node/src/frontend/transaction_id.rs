@@ -18,6 +18,15 @@ pub struct TransactionId {
     pub seqno: u64,
 }
 
+impl From<quorate_kv::TxId> for TransactionId {
+    fn from(txid: quorate_kv::TxId) -> Self {
+        Self {
+            view: txid.view,
+            seqno: txid.seqno,
+        }
+    }
+}
+
 impl fmt::Display for TransactionId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}.{}", self.view, self.seqno)

@@ -90,16 +90,7 @@ impl Forwarder {
                 || request.uri.path().to_owned(),
                 |pq| pq.as_str().to_owned(),
             ),
-            headers: request
-                .headers
-                .iter()
-                .map(|(name, value)| {
-                    (
-                        name.as_str().to_owned(),
-                        Bytes::copy_from_slice(value.as_bytes()),
-                    )
-                })
-                .collect(),
+            headers: header_pairs(&request.headers),
             body: request.body.clone(),
         });
         let sent = self
@@ -183,21 +174,25 @@ pub async fn serve_forwarded(
         id,
         status: response.status.as_u16(),
         transaction_id: response.transaction_id.map(|t| (t.view, t.seqno)),
-        headers: response
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_owned(),
-                    Bytes::copy_from_slice(value.as_bytes()),
-                )
-            })
-            .collect(),
+        headers: header_pairs(&response.headers),
         body: response.body,
     });
     if let Err(error) = transport.send(from, MessageKind::Forwarded, message.encode()) {
         tracing::debug!(peer = %from, %error, "forwarded response not sent");
     }
+}
+
+/// Headers as the codec carries them.
+fn header_pairs(headers: &http::HeaderMap) -> Vec<(String, Bytes)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                Bytes::copy_from_slice(value.as_bytes()),
+            )
+        })
+        .collect()
 }
 
 fn routed(request: &ForwardedRequest) -> Option<RoutedRequest> {

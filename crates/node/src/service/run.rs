@@ -175,13 +175,7 @@ pub async fn run_node(
             continue;
         };
         let status = context.status.clone();
-        let decorator = move || {
-            let committed = status.borrow().last_committed;
-            Some(TransactionId {
-                view: committed.view,
-                seqno: committed.seqno,
-            })
-        };
+        let decorator = move || Some(TransactionId::from(status.borrow().last_committed));
         let options = FrontendOptions {
             limits,
             response_decorator: Some(Arc::new(decorator)),

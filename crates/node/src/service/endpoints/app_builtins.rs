@@ -9,7 +9,7 @@ use serde_json::json;
 use super::NodeEndpoint;
 use super::mount::{historical_error, parse_txid, refused_response};
 use crate::app::{AppAuth, query_param};
-use crate::frontend::{EndpointRequest, EndpointResponse, TransactionId, error_code};
+use crate::frontend::{EndpointRequest, EndpointResponse, error_code};
 use crate::service::context::NodeContext;
 use crate::service::historical::receipt;
 
@@ -45,10 +45,7 @@ async fn commit(context: Arc<NodeContext>, _request: EndpointRequest) -> Endpoin
         StatusCode::OK,
         &json!({ "transaction_id": committed.to_string() }),
     )
-    .with_transaction_id(TransactionId {
-        view: committed.view,
-        seqno: committed.seqno,
-    })
+    .with_transaction_id(committed.into())
 }
 
 /// The `transaction_id` query parameter, or CCF's 400.

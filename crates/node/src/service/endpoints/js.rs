@@ -14,12 +14,11 @@ use quorate_js::{
 };
 use quorate_kv::Tx;
 
-use super::mount::{historical_error, refused_response, replication_error, requested_txid};
+use super::mount::{execute, historical_error, refused_response, requested_txid};
 use super::{NodeEndpoint, Runner};
 use crate::app::AppAuth;
 use crate::frontend::{
-    AuthnIdentity, Caller, EndpointRequest, EndpointResponse, ForwardingRule, TransactionId,
-    error_code,
+    AuthnIdentity, Caller, EndpointRequest, EndpointResponse, ForwardingRule, error_code,
 };
 use crate::service::context::NodeContext;
 use crate::service::historical::committed_entry;
@@ -98,9 +97,9 @@ pub async fn run(
     match endpoint.mode {
         EndpointMode::Readwrite => {
             let endpoint = Arc::clone(endpoint);
-            let outcome = context
-                .driver
-                .execute(Box::new(move |tx: &mut Tx| {
+            execute(
+                context,
+                Box::new(move |tx: &mut Tx| {
                     let input = HostInput {
                         tx: Some(std::mem::take(tx)),
                         writable: true,
@@ -129,16 +128,9 @@ pub async fn run(
                         tx.discard_writes();
                     }
                     response
-                }))
-                .await;
-            match outcome {
-                Ok(Ok((txid, response))) => response.with_transaction_id(TransactionId {
-                    view: txid.view,
-                    seqno: txid.seqno,
                 }),
-                Ok(Err(error)) => replication_error(&error),
-                Err(refused) => refused_response(refused),
-            }
+            )
+            .await
         }
         EndpointMode::Readonly => {
             let store = Arc::clone(&context.store);
@@ -159,10 +151,7 @@ pub async fn run(
                     &js_request,
                     input,
                 );
-                answer(outcome).with_transaction_id(TransactionId {
-                    view: read.view,
-                    seqno: read.seqno,
-                })
+                answer(outcome).with_transaction_id(read.into())
             })
             .await
         }

@@ -12,11 +12,11 @@ use crate::app::{AppAuth, AppHandler};
 use crate::config::{RedirectionTarget, Redirections};
 use crate::frontend::{
     AuthPolicy, Endpoint, EndpointRequest, EndpointResponse, ExecutionMode, ForwardingRule,
-    FrontendError, Router, TRANSACTION_ID_HEADER, TransactionId, error_code,
+    FrontendError, Router, TRANSACTION_ID_HEADER, error_code,
 };
 use crate::replication::ReplicationError;
 use crate::service::context::NodeContext;
-use crate::service::driver::Refused;
+use crate::service::driver::{ExecuteFn, Refused};
 use crate::service::historical::{HistoricalError, committed_entry};
 use crate::service::metrics::EndpointCounters;
 use crate::service::peers::channel_id_of;
@@ -200,33 +200,22 @@ async fn run_here(
         Runner::App(AppHandler::ReadOnly(handler)) => {
             let mut tx = context.store.begin();
             let response = handler(&request, &mut tx);
-            let read = tx.read_version();
-            response.with_transaction_id(TransactionId {
-                view: read.view,
-                seqno: read.seqno,
-            })
+            response.with_transaction_id(tx.read_version().into())
         }
         Runner::App(AppHandler::ReadWrite(handler)) => {
             let handler = Arc::clone(handler);
-            let outcome = context
-                .driver
-                .execute(Box::new(move |tx| {
+            execute(
+                context,
+                Box::new(move |tx| {
                     let response = handler(&request, tx);
                     // As in CCF, a handler that answers with an error commits nothing.
                     if !response.status.is_success() {
                         tx.discard_writes();
                     }
                     response
-                }))
-                .await;
-            match outcome {
-                Ok(Ok((txid, response))) => response.with_transaction_id(TransactionId {
-                    view: txid.view,
-                    seqno: txid.seqno,
                 }),
-                Ok(Err(error)) => replication_error(&error),
-                Err(refused) => refused_response(refused),
-            }
+            )
+            .await
         }
         Runner::App(AppHandler::Historical(handler)) => {
             let txid = match requested_txid(&request) {
@@ -250,6 +239,16 @@ async fn run_here(
                 Err(refused) => refused_response(refused),
             }
         }
+    }
+}
+
+/// Runs `handler` in a read-write transaction on the primary's driver; the response names the
+/// transaction it ran as.
+pub(super) async fn execute(context: &NodeContext, handler: ExecuteFn) -> EndpointResponse {
+    match context.driver.execute(handler).await {
+        Ok(Ok((txid, response))) => response.with_transaction_id(txid.into()),
+        Ok(Err(error)) => replication_error(&error),
+        Err(refused) => refused_response(refused),
     }
 }
 
