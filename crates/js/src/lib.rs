@@ -23,6 +23,6 @@ pub use bundle::{AppMetadata, Bundle, EndpointMetadata, EndpointMode, Forwarding
 pub use error::{JsError, JsLimit};
 pub use host::{ConsensusView, HostInput, HostOutput};
 pub use interpreter::{Handler, call};
-pub use limits::JsLimits;
+pub use limits::{JsLimits, JsRuntimeOptions};
 pub use loader::resolve_specifier;
 pub use request::{JsRequest, JsResponse};

@@ -511,3 +511,33 @@ fn requests_cannot_change_the_ccf_global_for_later_ones() {
     assert_eq!(response.unwrap().status, 400);
     assert_eq!(output.apply_writes, Some(true));
 }
+
+#[test]
+fn runtime_options_read_ccfs_table_value_with_defaults() {
+    use quorate_js::JsRuntimeOptions;
+    let defaults = JsRuntimeOptions::default();
+    assert_eq!(defaults.limits, JsLimits::default());
+    assert!(!defaults.return_exception_details);
+    let options = JsRuntimeOptions::from_json(&json!({
+        "max_heap_bytes": 1024, "max_stack_bytes": 2048, "max_execution_time_ms": 30,
+        "return_exception_details": true, "log_exception_details": true,
+        "max_cached_interpreters": 10
+    }));
+    assert_eq!(
+        options.limits,
+        JsLimits {
+            max_heap_bytes: 1024,
+            max_stack_bytes: 2048,
+            max_execution_time_ms: 30
+        }
+    );
+    assert!(options.return_exception_details && options.log_exception_details);
+    let partial =
+        JsRuntimeOptions::from_json(&json!({"max_execution_time_ms": 7, "max_heap_bytes": "x"}));
+    assert_eq!(partial.limits.max_execution_time_ms, 7);
+    assert_eq!(
+        partial.limits.max_heap_bytes,
+        defaults.limits.max_heap_bytes
+    );
+    assert_eq!(JsRuntimeOptions::from_json(&json!([1, 2])), defaults);
+}

@@ -261,6 +261,7 @@ impl Driver {
         if unchanged {
             return;
         }
+        let mut js_options = status.js_options;
         let mut js_app = status.js_app.clone();
         let mut js_app_version = status.js_app_version;
         let nodes = if self.derived_at == Some(version) {
@@ -268,6 +269,7 @@ impl Driver {
         } else {
             let nodes = known_nodes(self.node.store());
             self.peers.update(self.node.id(), &nodes, &self.transport);
+            js_options = js_app::runtime_options(&mut self.node.store().begin());
             let version = js_app::app_version(&mut self.node.store().begin());
             if version != js_app_version {
                 js_app = js_app::load(&mut self.node.store().begin());
@@ -279,6 +281,7 @@ impl Driver {
         let mut next = snapshot(&self.node, &nodes);
         next.js_app = js_app;
         next.js_app_version = js_app_version;
+        next.js_options = js_options;
         next.view_history = if history_is_current(&status.view_history, &self.node) {
             Arc::clone(&status.view_history)
         } else {
@@ -339,6 +342,7 @@ fn snapshot(
         nodes: nodes.clone(),
         js_app: None,
         js_app_version: 0,
+        js_options: quorate_js::JsRuntimeOptions::default(),
         view_history: Arc::new(Vec::new()),
     }
 }

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use quorate_js::{AppMetadata, Bundle, EndpointMetadata};
+use quorate_js::{AppMetadata, Bundle, EndpointMetadata, JsRuntimeOptions};
 use quorate_kv::{Tx, WriteSet};
 use quorate_ledger::tables;
 use serde::{Deserialize, Serialize};
@@ -41,6 +41,14 @@ pub fn put_bundle(writes: &mut WriteSet, bundle: &Bundle) {
             }
         }
     }
+}
+
+/// `public:ccf.gov.js_runtime_options`, or the defaults when it was never set.
+pub fn runtime_options(tx: &mut Tx) -> JsRuntimeOptions {
+    tx.get(tables::JS_RUNTIME_OPTIONS, &tables::SINGLETON_KEY)
+        .and_then(|value| serde_json::from_slice::<serde_json::Value>(&value).ok())
+        .map(|value| JsRuntimeOptions::from_json(&value))
+        .unwrap_or_default()
 }
 
 /// The seqno of the last write to the app's tables; 0 when no app was ever deployed.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use quorate_consensus::{NodeId, Role};
-use quorate_js::Bundle;
+use quorate_js::{Bundle, JsRuntimeOptions};
 use quorate_kv::TxId;
 use quorate_ledger::genesis::{NodeInfo, ServiceInfo};
 
@@ -36,6 +36,8 @@ pub struct NodeStatus {
     pub nodes: BTreeMap<NodeId, KnownNode>,
     /// `(view, first seqno)` for every view in the log.
     pub view_history: Arc<Vec<(u64, u64)>>,
+    /// `public:ccf.gov.js_runtime_options`: JS limits and error detail.
+    pub js_options: JsRuntimeOptions,
     /// The deployed JS app and the seqno that last changed it (0: none ever).
     pub js_app: Option<Arc<Bundle>>,
     pub js_app_version: u64,

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use http::StatusCode;
 use http::header::{HeaderName, HeaderValue};
 use quorate_js::{
-    Bundle, ConsensusView, EndpointMode, Forwarding, Handler, HostInput, JsError, JsLimits,
-    JsRequest, JsResponse,
+    Bundle, ConsensusView, EndpointMode, Forwarding, Handler, HostInput, JsError, JsRequest,
+    JsResponse, JsRuntimeOptions,
 };
 use quorate_kv::Tx;
 
@@ -93,7 +93,8 @@ pub async fn run(
         last_seqno: status.last_seqno,
         view_history: Arc::clone(&status.view_history),
     };
-    let limits = JsLimits::default();
+    let options = status.js_options;
+    let limits = options.limits;
     match endpoint.mode {
         EndpointMode::Readwrite => {
             let endpoint = Arc::clone(endpoint);
@@ -116,7 +117,7 @@ pub async fn run(
                     if let Some(returned) = output.tx {
                         *tx = returned;
                     }
-                    let response = answer(outcome);
+                    let response = answer(outcome, &options);
                     let apply = output
                         .apply_writes
                         .unwrap_or_else(|| response.status.is_success());
@@ -151,7 +152,7 @@ pub async fn run(
                     &js_request,
                     input,
                 );
-                answer(outcome).with_transaction_id(read.into())
+                answer(outcome, &options).with_transaction_id(read.into())
             })
             .await
         }
@@ -184,7 +185,7 @@ pub async fn run(
                     &js_request,
                     input,
                 );
-                answer(outcome)
+                answer(outcome, &options)
             })
             .await
         }
@@ -212,16 +213,39 @@ async fn blocking(
     })
 }
 
-/// The handler's response, or CCF's 500 for an exception or a limit.
-fn answer(outcome: Result<JsResponse, JsError>) -> EndpointResponse {
+/// The handler's response, or CCF's 500 for an exception or a limit. As in CCF, what an
+/// exception said reaches the client and the log only when the runtime options ask for it;
+/// a limit is always named.
+fn answer(outcome: Result<JsResponse, JsError>, options: &JsRuntimeOptions) -> EndpointResponse {
     let response = match outcome {
         Ok(response) => response,
         Err(error) => {
-            tracing::warn!(%error, "JavaScript handler failed");
+            let detailed = match &error {
+                JsError::Exception { message, stack } => {
+                    let mut detail = message.clone();
+                    if let Some(stack) = stack {
+                        detail = format!("{detail}\n{stack}");
+                    }
+                    Some(detail)
+                }
+                _ => None,
+            };
+            if options.log_exception_details || detailed.is_none() {
+                tracing::warn!(%error, "JavaScript handler failed");
+            } else {
+                tracing::warn!("JavaScript handler threw (details not logged)");
+            }
+            let message = match detailed {
+                Some(detail) if options.return_exception_details => {
+                    format!("Exception thrown while executing: {detail}")
+                }
+                Some(_) => "Exception thrown while executing.".to_owned(),
+                None => format!("Exception thrown while executing: {error}"),
+            };
             return EndpointResponse::error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 error_code::JS_EXCEPTION,
-                format!("Exception thrown while executing: {error}"),
+                message,
             );
         }
     };
