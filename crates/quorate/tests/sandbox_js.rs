@@ -257,3 +257,100 @@ fn a_bundle_that_does_not_load_stops_the_sandbox_with_a_clear_message() {
         std::fs::read_to_string(workspace.path().join("sandbox_0/err")).unwrap_or_default();
     assert!(node_err.contains("missing.js"), "node err: {node_err}");
 }
+
+const API_APP: &str = r#"
+export function crypto_round_trip(request) {
+  const keys = ccf.crypto.generateEcdsaKeyPair("secp384r1");
+  const data = ccf.strToBuf("payload");
+  const algorithm = { name: "ECDSA", hash: "SHA-256" };
+  const signature = ccf.crypto.sign(algorithm, keys.privateKey, data);
+  const verified = ccf.crypto.verifySignature(algorithm, keys.publicKey, signature, data);
+  const tampered = ccf.crypto.verifySignature(algorithm, keys.publicKey, signature, ccf.strToBuf("other"));
+  const aes = ccf.crypto.generateAesKey(256);
+  const rsa = ccf.crypto.generateRsaKeyPair(2048);
+  const wrapped = ccf.crypto.wrapKey(aes, ccf.strToBuf(rsa.publicKey), { name: "RSA-OAEP" });
+  const unwrapped = ccf.crypto.unwrapKey(wrapped, ccf.strToBuf(rsa.privateKey), { name: "RSA-OAEP" });
+  const hex = (b) => Array.from(new Uint8Array(b)).map((x) => x.toString(16).padStart(2, "0")).join("");
+  const same = hex(aes) === hex(unwrapped);
+  const jwk = ccf.crypto.pubPemToJwk(keys.publicKey);
+  return { body: { verified, tampered, same, kty: jwk.kty, crv: jwk.crv } };
+}
+export function claim(request) {
+  ccf.kv["claims"].set(ccf.strToBuf("k"), ccf.strToBuf("v"));
+  ccf.rpc.setClaimsDigest(ccf.crypto.digest("SHA-256", ccf.strToBuf("my claim")));
+  return { body: true };
+}
+export function consensus(request) {
+  const { view, seqno } = ccf.consensus.getLastCommittedTxId();
+  return { body: { view, seqno, status: ccf.consensus.getStatusForTxId(view, seqno),
+                   viewOfFirst: ccf.consensus.getViewForSeqno(1) } };
+}
+"#;
+
+/// Every `ccf` API family over HTTPS on a node process: crypto, rpc (a claims digest that the
+/// transaction's receipt then carries) and consensus.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ccf_api_families_work_over_https() {
+    let dir = tempfile::tempdir().unwrap();
+    let endpoint = |function: &str, mode: &str| {
+        json!({"js_module": "api.js", "js_function": function, "authn_policies": ["user_cert"],
+               "forwarding_required": "sometimes", "mode": mode})
+    };
+    let app = json!({"endpoints": {
+        "/crypto": {"post": endpoint("crypto_round_trip", "readonly")},
+        "/claim": {"post": endpoint("claim", "readwrite")},
+        "/consensus": {"get": endpoint("consensus", "readonly")},
+    }});
+    std::fs::create_dir_all(dir.path().join("src")).unwrap();
+    std::fs::write(dir.path().join("app.json"), app.to_string()).unwrap();
+    std::fs::write(dir.path().join("src/api.js"), API_APP).unwrap();
+    let sandbox = Sandbox::start_with(1, STARTUP, &["--js-app", dir.path().to_str().unwrap()]);
+    let user = sandbox.tls(Some("user0"));
+    let mut connection = Connection::connect(&user, sandbox.address(0))
+        .await
+        .unwrap();
+
+    let crypto = connection
+        .request(Method::POST, "/app/crypto", &[], Bytes::new())
+        .await
+        .unwrap();
+    assert_eq!(crypto.status, StatusCode::OK, "{:?}", crypto.body);
+    assert_eq!(
+        crypto.json().unwrap(),
+        json!({"verified": true, "tampered": false, "same": true, "kty": "EC", "crv": "P-384"})
+    );
+
+    let claimed = connection
+        .request(Method::POST, "/app/claim", &[], Bytes::new())
+        .await
+        .unwrap();
+    assert_eq!(claimed.status, StatusCode::OK);
+    let (view, seqno) = claimed.transaction_id().unwrap();
+    let path = format!("/app/receipt?transaction_id={view}.{seqno}");
+    let receipt = eventually(Duration::from_secs(30), "a receipt", || {
+        let user = user.clone();
+        let path = path.clone();
+        let address = sandbox.address(0);
+        async move {
+            let response = try_get(&user, address, &path).await?;
+            (response.status == StatusCode::OK)
+                .then(|| response.json().ok())
+                .flatten()
+        }
+    })
+    .await;
+    assert_eq!(
+        receipt["leaf_components"]["claims_digest"],
+        json!(hex::encode(quorate_crypto::sha256(b"my claim")))
+    );
+
+    let consensus = connection
+        .get("/app/consensus")
+        .await
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(consensus["status"], "Committed");
+    assert_eq!(consensus["view"], 2);
+    assert_eq!(consensus["viewOfFirst"], 2);
+}
