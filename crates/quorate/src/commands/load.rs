@@ -28,6 +28,10 @@ pub struct LoadArgs {
     /// Use HTTP/2 (one stream at a time per connection).
     #[arg(long)]
     http2: bool,
+    /// Send writes to every node, so backups forward theirs to the primary, instead of to the
+    /// primary only.
+    #[arg(long)]
+    writes_everywhere: bool,
 }
 
 /// What one phase measured.
@@ -75,10 +79,15 @@ async fn load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         if args.http2 { "2" } else { "1.1" },
         nodes.len()
     );
+    let (write_name, write_targets) = if args.writes_everywhere {
+        ("write, all nodes (forwarded)", nodes.clone())
+    } else {
+        ("write (POST /app/log/private)", vec![primary])
+    };
     let writes = phase(
-        "write (POST /app/log/private)",
+        write_name,
         &tls,
-        &[primary],
+        &write_targets,
         args.connections,
         duration,
         true,
