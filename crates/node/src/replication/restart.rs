@@ -9,6 +9,7 @@ use quorate_consensus::{ConsensusEngine, Entry, Raft};
 use quorate_kv::{LedgerSecret, Store, decode_entry};
 use quorate_ledger::chunk::LedgerReader;
 use quorate_ledger::tables;
+use quorate_ledger::verify::{VerifyOptions, verify_ledger};
 
 use super::config::ReplicationConfig;
 use super::durable_log::DurableLog;
@@ -28,6 +29,7 @@ impl ReplicatedNode {
     ) -> Result<Self, ReplicationError> {
         let raft_config = Self::raft_config(&config, &node)?;
         let mut log = DurableLog::open(&config.ledger_dir, config.chunk_size_bytes)?;
+        verify_before_restart(&config, &service, &secret, &log)?;
         let entries = read_entries(&config, &secret, &mut log)?;
         let hard_state = HardStateFile::new(&config.hard_state_path).load()?;
         let raft = Raft::restore(raft_config, hard_state, entries, None)?;
@@ -35,6 +37,29 @@ impl ReplicatedNode {
         restarted.apply_log_up_to(restarted.raft.commit_index())?;
         Ok(restarted)
     }
+}
+
+/// The whole ledger is verified (signatures, Merkle roots, every entry decrypted) before the
+/// node serves from it: a damaged entry stops the restart with its file, offset and seqno
+/// instead of being replayed or silently skipped. A torn tail was already cut by
+/// [`DurableLog::open`]. A log without any signature yet (a joiner stopped right after its
+/// first entry) has nothing to verify against.
+fn verify_before_restart(
+    config: &ReplicationConfig,
+    service: &ServiceIdentity,
+    secret: &LedgerSecret,
+    log: &DurableLog,
+) -> Result<(), ReplicationError> {
+    if log.last_seqno() < 2 {
+        return Ok(());
+    }
+    let options = VerifyOptions {
+        service_cert: Some(service.cert.clone()),
+        ledger_secret: Some(secret.clone()),
+        receipts_dir: None,
+    };
+    verify_ledger(&config.ledger_dir, &options, &mut |_| {})?;
+    Ok(())
 }
 
 /// Every entry of the ledger as consensus sees it, adding each one's leaf to `log`'s tree.
