@@ -17,6 +17,9 @@ use quorate_node::client::Connection;
 use serde_json::json;
 use support::{Sandbox, eventually, primary_index, signal, try_get};
 
+/// Record id → (transaction id, message) of every write answered 200.
+type Acknowledged = BTreeMap<u64, ((u64, u64), String)>;
+
 const STARTUP: Duration = Duration::from_secs(90);
 const SETTLE: Duration = Duration::from_secs(30);
 
@@ -66,7 +69,7 @@ async fn sigkill_of_the_primary_during_writes_loses_no_committed_write() {
     let mut sandbox = Sandbox::start(3, STARTUP);
     let primary = eventually(SETTLE, "a primary", || primary_index(&sandbox, 0)).await;
     let user = sandbox.tls(Some("user0"));
-    let acknowledged: Arc<Mutex<BTreeMap<u64, ((u64, u64), String)>>> = Arc::default();
+    let acknowledged: Arc<Mutex<Acknowledged>> = Arc::default();
     let mut writers = Vec::new();
     for writer in 0..8u64 {
         let user = user.clone();
