@@ -88,6 +88,14 @@ fn check_durable_state(hard_state: &HardState, entries: &[Entry]) -> Result<(), 
         .and_then(|p| usize::try_from(p).ok())
         .and_then(|p| entries.get(p))
         .is_some_and(|e| e.committable);
+    if commit > entries.len() as Index {
+        return inconsistent(format!(
+            "the hard state records commit index {commit} but the log holds only {} entries: \
+             entries this node acknowledged as durable are missing (lost or truncated storage); \
+             restarting could lose committed transactions, so the node must be replaced",
+            entries.len() as Index
+        ));
+    }
     if commit > 0 && !is_signature {
         return inconsistent(format!(
             "commit index {commit} is not a durable signature ({} entries)",
