@@ -51,8 +51,12 @@ pub fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn sandbox(args: SandboxArgs) -> anyhow::Result<ExitCode> {
+    // Absolute, because each node runs in its own directory and is given paths into this one.
+    std::fs::create_dir_all(&args.workspace)
+        .with_context(|| format!("creating {}", args.workspace.display()))?;
     let workspace = Workspace {
-        root: args.workspace.clone(),
+        root: std::fs::canonicalize(&args.workspace)
+            .with_context(|| format!("finding {}", args.workspace.display()))?,
     };
     workspace.ensure_identities()?;
     let deadline = Duration::from_secs(args.startup_timeout_s);
