@@ -340,9 +340,34 @@ fn raw_request<'js>(ctx: &Ctx<'js>, request: &JsRequest) -> rquickjs::Result<Obj
         "body",
         rquickjs::ArrayBuffer::new_copy(ctx.clone(), request.body.as_ref())?,
     )?;
-    let caller: Value = ctx.json_parse(request.caller.to_string())?;
+    let caller = to_js(ctx, &request.caller)?;
     raw.set("caller", caller)?;
     Ok(raw)
+}
+
+/// A JSON value as a JS value, built directly (no text round trip).
+fn to_js<'js>(ctx: &Ctx<'js>, value: &serde_json::Value) -> rquickjs::Result<Value<'js>> {
+    use serde_json::Value as Json;
+    Ok(match value {
+        Json::Null => Value::new_null(ctx.clone()),
+        Json::Bool(flag) => Value::new_bool(ctx.clone(), *flag),
+        Json::Number(number) => Value::new_number(ctx.clone(), number.as_f64().unwrap_or(f64::NAN)),
+        Json::String(text) => rquickjs::String::from_str(ctx.clone(), text)?.into_value(),
+        Json::Array(items) => {
+            let array = rquickjs::Array::new(ctx.clone())?;
+            for (index, item) in items.iter().enumerate() {
+                array.set(index, to_js(ctx, item)?)?;
+            }
+            array.into_value()
+        }
+        Json::Object(fields) => {
+            let object = Object::new(ctx.clone())?;
+            for (name, field) in fields {
+                object.set(name.as_str(), to_js(ctx, field)?)?;
+            }
+            object.into_value()
+        }
+    })
 }
 
 fn read_response(normalized: &Object<'_>) -> rquickjs::Result<JsResponse> {
