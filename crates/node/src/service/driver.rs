@@ -8,13 +8,14 @@
 //! A disk or invariant failure stops the driver (and so the node): its parts may disagree, and
 //! restarting from disk is the recovery.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use quorate_consensus::{ConsensusEngine, NodeId};
-use quorate_kv::{Tx, TxId};
+use quorate_kv::{MapState, State, Tx, TxId};
 use quorate_ledger::genesis::ServiceInfo;
 use quorate_ledger::tables;
 use tokio::sync::{oneshot, watch};
@@ -130,6 +131,7 @@ pub struct Driver {
     last_tick: Instant,
     /// Store version the peers and status were last derived from.
     derived_at: Option<TxId>,
+    seen: SeenTables,
     stop: watch::Receiver<bool>,
 }
 
@@ -148,7 +150,7 @@ impl Driver {
         stop: watch::Receiver<bool>,
     ) -> (Self, DriverHandle, watch::Receiver<Arc<NodeStatus>>) {
         let (sender, inputs) = std::sync::mpsc::sync_channel(capacity);
-        let (status, status_receiver) = watch::channel(Arc::new(snapshot(&node, &[].into())));
+        let (status, status_receiver) = watch::channel(Arc::new(NodeStatus::new(&node)));
         let now = Instant::now();
         let mut driver = Self {
             node,
@@ -160,6 +162,7 @@ impl Driver {
             tick_interval,
             last_tick: now,
             derived_at: None,
+            seen: SeenTables::default(),
             stop,
         };
         driver.derive();
@@ -249,10 +252,11 @@ impl Driver {
         }
     }
 
-    /// Peers and status from the store, when it moved since the last time.
+    /// Peers and status, when the node or its store moved since the last time. Only the tables
+    /// that changed are read again: this runs after every batch.
     fn derive(&mut self) {
-        let version = self.node.store().current_txid();
-        let status = self.status.borrow().clone();
+        let (state, version) = self.node.store().state();
+        let status = Arc::clone(&self.status.borrow());
         let unchanged = self.derived_at == Some(version)
             && status.role == self.node.role()
             && status.view == self.node.view()
@@ -261,33 +265,66 @@ impl Driver {
         if unchanged {
             return;
         }
-        let mut js_options = status.js_options;
-        let mut js_app = status.js_app.clone();
-        let mut js_app_version = status.js_app_version;
-        let nodes = if self.derived_at == Some(version) {
-            status.nodes.clone()
-        } else {
-            let nodes = known_nodes(self.node.store());
-            self.peers.update(self.node.id(), &nodes, &self.transport);
-            js_options = js_app::runtime_options(&mut self.node.store().begin());
-            let version = js_app::app_version(&mut self.node.store().begin());
-            if version != js_app_version {
-                js_app = js_app::load(&mut self.node.store().begin());
-                js_app_version = version;
-            }
-            nodes
-        };
         self.derived_at = Some(version);
-        let mut next = snapshot(&self.node, &nodes);
-        next.js_app = js_app;
-        next.js_app_version = js_app_version;
-        next.js_options = js_options;
-        next.view_history = if history_is_current(&status.view_history, &self.node) {
-            Arc::clone(&status.view_history)
-        } else {
-            Arc::new(self.node.view_history())
-        };
+        let mut next = NodeStatus::clone(&status);
+        let raft = self.node.consensus();
+        next.role = self.node.role();
+        next.view = self.node.view();
+        next.primary = self.node.primary();
+        next.last_committed = self.node.last_committed_txid();
+        next.last_seqno = raft.last_index();
+        if self.seen.changed(&state, tables::NODES_INFO) {
+            next.nodes = Arc::new(known_nodes(self.node.store()));
+            self.peers
+                .update(self.node.id(), &next.nodes, &self.transport);
+        }
+        if self.seen.changed(&state, tables::SERVICE_INFO) {
+            next.service = state
+                .get(tables::SERVICE_INFO, &tables::SINGLETON_KEY)
+                .and_then(|value| serde_json::from_slice::<ServiceInfo>(&value.value).ok());
+        }
+        if self.seen.changed(&state, tables::JS_RUNTIME_OPTIONS) {
+            next.js_options = js_app::runtime_options(&mut self.node.store().begin());
+        }
+        let modules_changed = self.seen.changed(&state, tables::MODULES);
+        let endpoints_changed = self.seen.changed(&state, tables::ENDPOINTS);
+        if modules_changed || endpoints_changed {
+            let app_version = js_app::app_version(&mut self.node.store().begin());
+            if app_version != next.js_app_version {
+                next.js_app = js_app::load(&mut self.node.store().begin());
+                next.js_app_version = app_version;
+            }
+        }
+        next.primary_hex = next
+            .primary
+            .and_then(|id| next.nodes.get(&id))
+            .map(|known| known.node_id_hex.clone());
+        if !history_is_current(&next.view_history, &self.node) {
+            next.view_history = Arc::new(self.node.view_history());
+        }
         self.status.send_replace(Arc::new(next));
+    }
+}
+
+/// The maps the status is derived from, as last read. The store's maps are persistent: while
+/// this copy is held, any write to a map gives it a new root, so an identical root means an
+/// unchanged map and nothing to parse again.
+#[derive(Default)]
+struct SeenTables {
+    maps: BTreeMap<&'static str, Option<MapState>>,
+}
+
+impl SeenTables {
+    /// Whether `name` changed since the last call (or was never seen); remembers it.
+    fn changed(&mut self, state: &State, name: &'static str) -> bool {
+        let now = state.map(name).cloned();
+        let same = match (self.maps.get(name), &now) {
+            (Some(Some(before)), Some(now)) => before.ptr_eq(now),
+            (Some(None), None) => true,
+            _ => false,
+        };
+        self.maps.insert(name, now);
+        !same
     }
 }
 
@@ -315,34 +352,5 @@ fn keep_going<T>(
         ) => Ok(Err(error)),
         Err(error) => Err(error),
         Ok(value) => Ok(Ok(value)),
-    }
-}
-
-fn snapshot(
-    node: &ReplicatedNode,
-    nodes: &std::collections::BTreeMap<NodeId, super::status::KnownNode>,
-) -> NodeStatus {
-    let primary = node.primary();
-    let service = node
-        .store()
-        .begin()
-        .get(tables::SERVICE_INFO, &tables::SINGLETON_KEY)
-        .and_then(|value| serde_json::from_slice::<ServiceInfo>(&value).ok());
-    NodeStatus {
-        node_id_hex: node.node_id_hex().to_owned(),
-        role: node.role(),
-        view: node.view(),
-        primary,
-        primary_hex: primary
-            .and_then(|id| nodes.get(&id))
-            .map(|known| known.node_id_hex.clone()),
-        last_committed: node.last_committed_txid(),
-        last_seqno: node.consensus().last_index(),
-        service,
-        nodes: nodes.clone(),
-        js_app: None,
-        js_app_version: 0,
-        js_options: quorate_js::JsRuntimeOptions::default(),
-        view_history: Arc::new(Vec::new()),
     }
 }

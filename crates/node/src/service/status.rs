@@ -9,6 +9,8 @@ use quorate_js::{Bundle, JsRuntimeOptions};
 use quorate_kv::TxId;
 use quorate_ledger::genesis::{NodeInfo, ServiceInfo};
 
+use crate::replication::ReplicatedNode;
+
 /// One node as the store lists it.
 #[derive(Debug, Clone)]
 pub struct KnownNode {
@@ -33,7 +35,7 @@ pub struct NodeStatus {
     /// The service's `service.info`, once the node holds it.
     pub service: Option<ServiceInfo>,
     /// `nodes.info` by consensus id.
-    pub nodes: BTreeMap<NodeId, KnownNode>,
+    pub nodes: Arc<BTreeMap<NodeId, KnownNode>>,
     /// `(view, first seqno)` for every view in the log.
     pub view_history: Arc<Vec<(u64, u64)>>,
     /// `public:ccf.gov.js_runtime_options`: JS limits and error detail.
@@ -44,6 +46,25 @@ pub struct NodeStatus {
 }
 
 impl NodeStatus {
+    /// What a node is before anything is read from its store.
+    pub fn new(node: &ReplicatedNode) -> Self {
+        Self {
+            node_id_hex: node.node_id_hex().to_owned(),
+            role: node.role(),
+            view: node.view(),
+            primary: None,
+            primary_hex: None,
+            last_committed: node.last_committed_txid(),
+            last_seqno: 0,
+            service: None,
+            nodes: Arc::default(),
+            view_history: Arc::default(),
+            js_options: JsRuntimeOptions::default(),
+            js_app: None,
+            js_app_version: 0,
+        }
+    }
+
     pub fn is_primary(&self) -> bool {
         self.role == Role::Leader
     }
