@@ -39,7 +39,7 @@ use super::join_client::join_service;
 use super::js_pool::JsPool;
 use super::metrics::Metrics;
 use super::peers::{PeerBook, channel_id_of, raft_id_of_channel, resolve};
-use super::secrets::{NodeSecrets, SECRETS_FILE_NAME};
+use super::secrets::{NodeSecrets, SECRETS_FILE_NAME, SecretTexts};
 use crate::app::App;
 use crate::channel::{LocalIdentity, MessageKind, NodeId as ChannelId};
 use crate::config::{NodeConfig, StartMode, SubjectAltName};
@@ -466,28 +466,18 @@ fn joined_secrets(
     node_key: KeyPair,
     info: &super::endpoints::join::JoinNetworkInfo,
 ) -> Result<NodeSecrets, NodeError> {
-    let bad =
-        |what: &str, detail: String| NodeError::Identity(format!("join answer {what}: {detail}"));
-    let secret_bytes = Zeroizing::new(
-        hex::decode(&info.ledger_secret).map_err(|e| bad("ledger_secret", e.to_string()))?,
-    );
-    let ledger_secret: [u8; 32] = secret_bytes
-        .as_slice()
-        .try_into()
-        .map_err(|_| bad("ledger_secret", "not 32 bytes".into()))?;
-    Ok(NodeSecrets {
-        node_key,
-        node_certificate: Certificate::from_pem(&info.endorsed_certificate)
-            .map_err(|e| bad("endorsed_certificate", e.to_string()))?,
-        service_key: KeyPair::from_pem(&info.identity.priv_key)
-            .map_err(|e| bad("identity.priv_key", e.to_string()))?,
-        service_certificate: Certificate::from_pem(&info.identity.cert)
-            .map_err(|e| bad("identity.cert", e.to_string()))?,
-        ledger_secret: Zeroizing::new(ledger_secret),
+    let texts = SecretTexts {
+        node_certificate: &info.endorsed_certificate,
+        service_private_key: &info.identity.priv_key,
+        service_certificate: &info.identity.cert,
+        ledger_secret_hex: &info.ledger_secret,
         cose: CoseSignatureConfig {
             issuer: info.cose_signatures_config.issuer.clone(),
             subject: info.cose_signatures_config.subject.clone(),
         },
+    };
+    NodeSecrets::from_texts(node_key, &texts, |what, detail| {
+        NodeError::Identity(format!("join answer {what}: {detail}"))
     })
 }
 

@@ -31,6 +31,15 @@ pub struct NodeSecrets {
     pub cose: CoseSignatureConfig,
 }
 
+/// The secrets other than the node key, as text.
+pub struct SecretTexts<'a> {
+    pub node_certificate: &'a str,
+    pub service_private_key: &'a str,
+    pub service_certificate: &'a str,
+    pub ledger_secret_hex: &'a str,
+    pub cose: CoseSignatureConfig,
+}
+
 #[derive(Serialize, Deserialize)]
 struct SecretsFile {
     node_private_key: String,
@@ -53,28 +62,47 @@ impl NodeSecrets {
         let file: SecretsFile =
             serde_json::from_str(&text).map_err(|error| NodeError::file(path, error))?;
         let bad = |what: &str, detail: String| NodeError::file(path, format!("{what}: {detail}"));
+        let node_key = KeyPair::from_pem(&file.node_private_key)
+            .map_err(|e| bad("node_private_key", e.to_string()))?;
+        let texts = SecretTexts {
+            node_certificate: &file.node_certificate,
+            service_private_key: &file.service_private_key,
+            service_certificate: &file.service_certificate,
+            ledger_secret_hex: &file.ledger_secret,
+            cose: CoseSignatureConfig {
+                issuer: file.cose_issuer.clone(),
+                subject: file.cose_subject.clone(),
+            },
+        };
+        Self::from_texts(node_key, &texts, bad).map(Some)
+    }
+
+    /// The secrets from their text forms (PEM, hex), as the secrets file and a join answer
+    /// carry them; `bad` turns a field's name and what is wrong with it into the error.
+    pub fn from_texts(
+        node_key: KeyPair,
+        texts: &SecretTexts<'_>,
+        bad: impl Fn(&str, String) -> NodeError,
+    ) -> Result<Self, NodeError> {
         let secret_bytes = Zeroizing::new(
-            hex::decode(&file.ledger_secret).map_err(|e| bad("ledger_secret", e.to_string()))?,
+            hex::decode(texts.ledger_secret_hex)
+                .map_err(|e| bad("ledger_secret", e.to_string()))?,
         );
         let ledger_secret: [u8; 32] = secret_bytes
             .as_slice()
             .try_into()
             .map_err(|_| bad("ledger_secret", "not 32 bytes".into()))?;
-        Ok(Some(Self {
-            node_key: KeyPair::from_pem(&file.node_private_key)
-                .map_err(|e| bad("node_private_key", e.to_string()))?,
-            node_certificate: Certificate::from_pem(&file.node_certificate)
+        Ok(Self {
+            node_key,
+            node_certificate: Certificate::from_pem(texts.node_certificate)
                 .map_err(|e| bad("node_certificate", e.to_string()))?,
-            service_key: KeyPair::from_pem(&file.service_private_key)
+            service_key: KeyPair::from_pem(texts.service_private_key)
                 .map_err(|e| bad("service_private_key", e.to_string()))?,
-            service_certificate: Certificate::from_pem(&file.service_certificate)
+            service_certificate: Certificate::from_pem(texts.service_certificate)
                 .map_err(|e| bad("service_certificate", e.to_string()))?,
             ledger_secret: Zeroizing::new(ledger_secret),
-            cose: CoseSignatureConfig {
-                issuer: file.cose_issuer,
-                subject: file.cose_subject,
-            },
-        }))
+            cose: texts.cose.clone(),
+        })
     }
 
     /// Writes the secrets to `path` (mode 0600), replacing any previous file atomically.
