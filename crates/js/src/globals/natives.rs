@@ -47,15 +47,30 @@ pub(super) fn buffer<'js>(ctx: &Ctx<'js>, bytes: &[u8]) -> rquickjs::Result<Valu
     Ok(ArrayBuffer::new_copy(ctx.clone(), bytes)?.into_value())
 }
 
-fn with_tx(ctx: &Ctx<'_>, host: &Shared) -> rquickjs::Result<()> {
-    if host.borrow().input.tx.is_none() {
-        return Err(throw(ctx, "ccf.kv is not available in this endpoint"));
+const NO_TX: &str = "ccf.kv is not available in this endpoint";
+
+/// Runs `f` on the call's transaction; an endpoint without one (historical) throws.
+fn with_tx<R>(
+    ctx: &Ctx<'_>,
+    host: &Shared,
+    f: impl FnOnce(&mut quorate_kv::Tx) -> R,
+) -> rquickjs::Result<R> {
+    match host.borrow_mut().input.tx.as_mut() {
+        Some(tx) => Ok(f(tx)),
+        None => Err(throw(ctx, NO_TX)),
     }
-    Ok(())
 }
 
-fn writable(ctx: &Ctx<'_>, host: &Shared, map: &str) -> rquickjs::Result<()> {
-    with_tx(ctx, host)?;
+/// As [`with_tx`], for writes: the endpoint must be read-write and the map an app's.
+fn with_writable_tx<R>(
+    ctx: &Ctx<'_>,
+    host: &Shared,
+    map: &str,
+    f: impl FnOnce(&mut quorate_kv::Tx) -> R,
+) -> rquickjs::Result<R> {
+    if host.borrow().input.tx.is_none() {
+        return Err(throw(ctx, NO_TX));
+    }
     if !host.borrow().input.writable {
         return Err(throw(
             ctx,
@@ -68,7 +83,7 @@ fn writable(ctx: &Ctx<'_>, host: &Shared, map: &str) -> rquickjs::Result<()> {
             &format!("map {map} may not be written by an app"),
         ));
     }
-    Ok(())
+    with_tx(ctx, host, f)
 }
 
 /// Installs `globalThis.__quorate_natives` for the prelude to pick up and remove.
@@ -82,13 +97,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
             ctx.clone(),
             move |ctx: Ctx<'js>, map: String, key: String| -> rquickjs::Result<Value<'js>> {
                 let key = latin1(&ctx, &key)?;
-                with_tx(&ctx, &h)?;
-                let value = h
-                    .borrow_mut()
-                    .input
-                    .tx
-                    .as_mut()
-                    .and_then(|tx| tx.get(&map, &key));
+                let value = with_tx(&ctx, &h, |tx| tx.get(&map, &key))?;
                 buffer_or_undefined(&ctx, value.as_deref())
             },
         )?,
@@ -100,12 +109,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
             ctx.clone(),
             move |ctx: Ctx<'js>, map: String, key: String| -> rquickjs::Result<bool> {
                 let key = latin1(&ctx, &key)?;
-                with_tx(&ctx, &h)?;
-                Ok(h.borrow_mut()
-                    .input
-                    .tx
-                    .as_mut()
-                    .is_some_and(|tx| tx.has(&map, &key)))
+                with_tx(&ctx, &h, |tx| tx.has(&map, &key))
             },
         )?,
     )?;
@@ -116,13 +120,10 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
             ctx.clone(),
             move |ctx: Ctx<'js>, map: String, key: String| -> rquickjs::Result<Option<f64>> {
                 let key = latin1(&ctx, &key)?;
-                with_tx(&ctx, &h)?;
-                Ok(h.borrow_mut()
-                    .input
-                    .tx
-                    .as_mut()
-                    .and_then(|tx| tx.get_version_of_previous_write(&map, &key))
-                    .map(|version| version as f64))
+                with_tx(&ctx, &h, |tx| {
+                    tx.get_version_of_previous_write(&map, &key)
+                        .map(|version| version as f64)
+                })
             },
         )?,
     )?;
@@ -134,11 +135,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
             move |ctx: Ctx<'js>, map: String, key: String, value: String| -> rquickjs::Result<()> {
                 let key = latin1(&ctx, &key)?;
                 let value = latin1(&ctx, &value)?;
-                writable(&ctx, &h, &map)?;
-                if let Some(tx) = h.borrow_mut().input.tx.as_mut() {
-                    tx.put(&map, key, value);
-                }
-                Ok(())
+                with_writable_tx(&ctx, &h, &map, |tx| tx.put(&map, key, value))
             },
         )?,
     )?;
@@ -149,14 +146,11 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
             ctx.clone(),
             move |ctx: Ctx<'js>, map: String, key: String| -> rquickjs::Result<bool> {
                 let key = latin1(&ctx, &key)?;
-                writable(&ctx, &h, &map)?;
-                let mut state = h.borrow_mut();
-                let Some(tx) = state.input.tx.as_mut() else {
-                    return Ok(false);
-                };
-                let existed = tx.has(&map, &key);
-                tx.remove(&map, key);
-                Ok(existed)
+                with_writable_tx(&ctx, &h, &map, |tx| {
+                    let existed = tx.has(&map, &key);
+                    tx.remove(&map, key);
+                    existed
+                })
             },
         )?,
     )?;
@@ -166,11 +160,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, map: String| -> rquickjs::Result<()> {
-                writable(&ctx, &h, &map)?;
-                if let Some(tx) = h.borrow_mut().input.tx.as_mut() {
-                    tx.clear(&map);
-                }
-                Ok(())
+                with_writable_tx(&ctx, &h, &map, |tx| tx.clear(&map))
             },
         )?,
     )?;
@@ -180,12 +170,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, map: String| -> rquickjs::Result<f64> {
-                with_tx(&ctx, &h)?;
-                Ok(h.borrow_mut()
-                    .input
-                    .tx
-                    .as_mut()
-                    .map_or(0, |tx| tx.size(&map)) as f64)
+                with_tx(&ctx, &h, |tx| tx.size(&map) as f64)
             },
         )?,
     )?;
@@ -195,15 +180,14 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, map: String| -> rquickjs::Result<Array<'js>> {
-                with_tx(&ctx, &h)?;
                 // Collected first, so the callback may use ccf.kv while iterating.
                 let mut entries = Vec::new();
-                if let Some(tx) = h.borrow_mut().input.tx.as_mut() {
+                with_tx(&ctx, &h, |tx| {
                     tx.foreach(&map, |key, value| {
                         entries.push((key.to_vec(), value.to_vec()));
                         true
                     });
-                }
+                })?;
                 let array = Array::new(ctx.clone())?;
                 for (index, (key, value)) in entries.iter().enumerate() {
                     let pair = Array::new(ctx.clone())?;
