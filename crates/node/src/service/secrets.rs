@@ -157,7 +157,9 @@ pub fn copy_key(key: &KeyPair) -> Result<KeyPair, NodeError> {
     KeyPair::from_pem(&key.to_pem()).map_err(|e| NodeError::Identity(e.to_string()))
 }
 
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes `bytes` to `path` readable by its owner only (0600), synced: for private keys and
+/// secrets.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut options = OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]

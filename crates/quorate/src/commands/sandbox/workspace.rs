@@ -7,7 +7,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use quorate_crypto::{KeyPair, Validity, create_self_signed_certificate};
+use quorate_crypto::KeyPair;
+use quorate_node::service::{self_signed, write_private};
 use serde_json::json;
 
 /// The common directory's name, as CCF's sandbox calls it.
@@ -18,7 +19,7 @@ pub const CONFIG_FILE: &str = "config.json";
 pub const SERVICE_CERT_FILE: &str = "service_cert.pem";
 
 /// Ten years: sandbox identities should outlive any sandbox.
-const IDENTITY_VALIDITY_S: i64 = 10 * 365 * 24 * 60 * 60;
+const IDENTITY_VALIDITY_DAYS: u32 = 10 * 365;
 
 /// The sandbox's constitution: CCF's majority rule (a proposal passes once a strict majority
 /// of active members voted for it). Stored at genesis; run once governance lands.
@@ -98,15 +99,10 @@ impl Workspace {
                 continue;
             }
             let key = KeyPair::generate().context("generating a key")?;
-            let now = quorate_node::service::unix_now_s();
-            let validity = Validity {
-                not_before_unix_s: now - 3600,
-                not_after_unix_s: now + IDENTITY_VALIDITY_S,
-            };
-            let serial = u64::try_from(now).unwrap_or(1).max(1);
-            let cert = create_self_signed_certificate(&key, name, &[], &validity, serial)
+            let cert = self_signed(&key, name, &[], IDENTITY_VALIDITY_DAYS)
                 .context("making a certificate")?;
-            write_private(&key_file, key.to_pem().as_bytes())?;
+            write_private(&key_file, key.to_pem().as_bytes())
+                .with_context(|| format!("writing {}", key_file.display()))?;
             fs::write(&cert_file, cert.pem())
                 .with_context(|| format!("writing {}", cert_file.display()))?;
         }
@@ -210,16 +206,4 @@ impl Workspace {
             node_to_node: port("/network/node_to_node_interface/bind_address")?,
         })
     }
-}
-
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    use std::io::Write as _;
-    options
-        .open(path)
-        .and_then(|mut file| file.write_all(bytes))
-        .with_context(|| format!("writing {}", path.display()))
 }
