@@ -13,14 +13,18 @@ mod forwarding;
 mod genesis;
 mod historical;
 mod identity;
+mod inbound;
 mod join_client;
 mod js_app;
 mod js_pool;
 mod metrics;
+mod output_files;
 mod peers;
 mod run;
 mod secrets;
+mod startup;
 mod status;
+mod tables;
 
 pub use endpoints::join::{JoinNetworkInfo, JoinRequest, JoinResponse};
 pub use error::NodeError;
