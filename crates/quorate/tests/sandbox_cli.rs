@@ -31,9 +31,17 @@ fn run_until_open(dir: &std::path::Path, port: u16) -> Vec<String> {
     });
     let mut printed = Vec::new();
     loop {
-        let line = received
-            .recv_timeout(Duration::from_secs(90))
-            .expect("the sandbox printed nothing for 90 s");
+        let Ok(line) = received.recv_timeout(Duration::from_secs(90)) else {
+            let log = |name: &str| {
+                std::fs::read_to_string(dir.join("workspace/sandbox_0").join(name))
+                    .unwrap_or_default()
+            };
+            panic!(
+                "the sandbox printed nothing more for 90 s after {printed:?}\nnode out:\n{}\nnode err:\n{}",
+                log("out"),
+                log("err")
+            );
+        };
         let done = line.starts_with("Press Ctrl-C");
         printed.push(line);
         if done {

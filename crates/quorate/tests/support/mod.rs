@@ -29,20 +29,22 @@ pub struct Sandbox {
     extra_args: Vec<String>,
 }
 
-/// A base port with `count` free ports after it and after it + 100.
+/// Ports below Linux's ephemeral range (32768 and up), so that no outgoing connection of a
+/// concurrent test takes one of a sandbox's ports between its runs.
+const PORT_RANGE: std::ops::Range<u16> = 20_000..32_000;
+
+/// A base port with `count` free ports after it and after it + 100, below the ephemeral range.
+/// The start is spread by the process id and time, so concurrent test binaries try different
+/// bases.
 pub fn free_base_port(count: u16) -> u16 {
-    for _ in 0..200 {
-        let Ok(probe) = TcpListener::bind("127.0.0.1:0") else {
-            continue;
-        };
-        let Ok(address) = probe.local_addr() else {
-            continue;
-        };
-        drop(probe);
-        let base = address.port();
-        if base > 60_000 {
-            continue;
-        }
+    let spread = u64::from(std::process::id())
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| u64::from(elapsed.subsec_nanos()));
+    let span = u64::from(PORT_RANGE.end - PORT_RANGE.start - 200);
+    for attempt in 0..500u64 {
+        let offset = (spread.wrapping_add(attempt * 211)) % span;
+        let base = PORT_RANGE.start + u16::try_from(offset).unwrap();
         let all_free = (0..count)
             .flat_map(|i| [base + i, base + 100 + i])
             .all(|port| TcpListener::bind(("127.0.0.1", port)).is_ok());
