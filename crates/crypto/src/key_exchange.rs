@@ -125,7 +125,12 @@ mod tests {
     proptest! {
         #[test]
         fn agree_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..120)) {
-            prop_assert!(key(9).agree(&bytes).is_err());
+            let outcome = key(9).agree(&bytes);
+            // A random 49-byte compressed point (0x02/0x03 prefix) is on the curve about half
+            // the time; anything else random is not a share.
+            if !(bytes.len() == 49 && matches!(bytes[0], 2 | 3)) {
+                prop_assert!(outcome.is_err());
+            }
         }
     }
 }
