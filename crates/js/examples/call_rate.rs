@@ -36,6 +36,7 @@ fn main() {
                 writable: true,
                 consensus: quorate_js::ConsensusView::default(),
                 historical: None,
+                governance: None,
             };
             let (output, outcome) = call(
                 &bundle,

@@ -1,10 +1,13 @@
 //! The state a handler's `ccf` calls act on, shared between the native functions of one call:
 //! the KV transaction (moved in for the call and handed back after it), whether writes are
-//! allowed, and what the handler asked of the node (`setApplyWrites`, `setClaimsDigest`).
+//! allowed, what governance code may use, and what the code asked of the node
+//! (`setApplyWrites`, `setClaimsDigest`, governance's node actions).
 
 use std::sync::Arc;
 
 use quorate_kv::{Tx, TxId, WriteSet};
+
+use crate::governance::{GovernanceContext, NodeAction};
 
 /// What the node gives a call.
 #[derive(Default)]
@@ -17,6 +20,9 @@ pub struct HostInput {
     pub consensus: ConsensusView,
     /// Historical endpoints: the transaction and its writes (`ccf.historicalState`).
     pub historical: Option<(TxId, WriteSet)>,
+    /// Governance calls ([`call_governance`](crate::call_governance)): the service identity
+    /// and node facts the gov-only API uses. Required there, ignored by app calls.
+    pub governance: Option<GovernanceContext>,
 }
 
 /// The node's consensus state as `ccf.consensus` reads it: the commit point, the end of the
@@ -80,6 +86,8 @@ pub struct HostOutput {
     pub apply_writes: Option<bool>,
     /// `ccf.rpc.setClaimsDigest(buf)`.
     pub claims_digest: Option<[u8; 32]>,
+    /// What governance asked the node to do once the transaction commits, in call order.
+    pub node_actions: Vec<NodeAction>,
 }
 
 /// Both, while the call runs.

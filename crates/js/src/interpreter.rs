@@ -55,8 +55,16 @@ thread_local! {
     static RUNTIME: RefCell<Option<ThreadRuntime>> = const { RefCell::new(None) };
 }
 
-impl ThreadRuntime {
-    fn new(limits: JsLimits) -> Result<Self, JsError> {
+/// A QuickJS runtime under `limits`, with an interrupt handler that stops whatever runs once
+/// `deadline` (when set) has passed and records that in `interrupted`.
+pub(crate) struct LimitedRuntime {
+    pub runtime: Runtime,
+    pub deadline: Rc<Cell<Option<Instant>>>,
+    pub interrupted: Rc<Cell<bool>>,
+}
+
+impl LimitedRuntime {
+    pub fn new(limits: JsLimits) -> Result<Self, JsError> {
         let runtime = Runtime::new().map_err(|e| JsError::Interpreter(e.to_string()))?;
         runtime.set_memory_limit(limits.max_heap_bytes);
         runtime.set_max_stack_size(limits.max_stack_bytes);
@@ -75,6 +83,21 @@ impl ThreadRuntime {
             }
             late
         })));
+        Ok(Self {
+            runtime,
+            deadline,
+            interrupted,
+        })
+    }
+}
+
+impl ThreadRuntime {
+    fn new(limits: JsLimits) -> Result<Self, JsError> {
+        let LimitedRuntime {
+            runtime,
+            deadline,
+            interrupted,
+        } = LimitedRuntime::new(limits)?;
         let bundle: CurrentBundle = Rc::new(RefCell::new(None));
         runtime.set_loader(
             BundleResolver,
@@ -260,7 +283,7 @@ fn call_handler<'js>(
 }
 
 #[derive(Clone, Copy)]
-enum Phase {
+pub(crate) enum Phase {
     Setup,
     Module,
     Handler,
@@ -268,7 +291,7 @@ enum Phase {
 }
 
 /// The pending exception as a [`JsError`]: a limit if one was hit, else the thrown error.
-fn describe(
+pub(crate) fn describe(
     ctx: &Ctx<'_>,
     error: rquickjs::Error,
     phase: Phase,
@@ -346,7 +369,10 @@ fn raw_request<'js>(ctx: &Ctx<'js>, request: &JsRequest) -> rquickjs::Result<Obj
 }
 
 /// A JSON value as a JS value, built directly (no text round trip).
-fn to_js<'js>(ctx: &Ctx<'js>, value: &serde_json::Value) -> rquickjs::Result<Value<'js>> {
+pub(crate) fn to_js<'js>(
+    ctx: &Ctx<'js>,
+    value: &serde_json::Value,
+) -> rquickjs::Result<Value<'js>> {
     use serde_json::Value as Json;
     Ok(match value {
         Json::Null => Value::new_null(ctx.clone()),

@@ -116,6 +116,7 @@ fn run(
             view_history: std::sync::Arc::new(vec![(2, 1), (3, 10)]),
         },
         historical: None,
+        governance: None,
     };
     let (output, outcome) = call(bundle, limits, Handler { module, function }, request, input);
     (outcome, output)

@@ -1,7 +1,10 @@
 //! The globals a handler sees: `ccf` (built in JS by `prelude.js` over the native functions in
-//! `natives.rs`, and for `ccf.crypto` in `crypto.rs`) and `console`.
+//! `natives.rs`, and for `ccf.crypto` in `crypto.rs`) and `console`. Governance contexts also
+//! get CCF's gov-only API (`governance.rs`, `governance.js`), added to `ccf` by the prelude
+//! before it freezes `ccf`.
 
 mod crypto;
+mod governance;
 mod natives;
 
 use std::cell::RefCell;
@@ -11,10 +14,35 @@ use rquickjs::Ctx;
 
 use crate::host::HostState;
 
+pub(crate) use governance::GovernanceSettings;
+
 const PRELUDE: &str = include_str!("prelude.js");
 
-/// Installs `ccf` and `console` in `ctx`, acting on `host`.
+/// Who the code in a context is, which decides what `ccf` lets it do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// An app's handlers: `ccf.kv` may not write `public:ccf.*`.
+    App,
+    /// A constitution or ballot: `ccf.kv` may write every map but the node's internal ones,
+    /// and the gov-only API is there.
+    Governance,
+}
+
+/// Installs an app's `ccf` and `console` in `ctx`, acting on `host`.
 pub fn install(ctx: &Ctx<'_>, host: &Rc<RefCell<HostState>>) -> rquickjs::Result<()> {
-    natives::install(ctx, host)?;
+    let natives = natives::install(ctx, host, Mode::App)?;
+    ctx.globals().set("__quorate_natives", natives)?;
+    ctx.eval::<(), _>(PRELUDE)
+}
+
+/// Installs governance's `ccf` (the app's plus the gov-only API) and `console` in `ctx`.
+pub fn install_governance(
+    ctx: &Ctx<'_>,
+    host: &Rc<RefCell<HostState>>,
+    settings: GovernanceSettings,
+) -> rquickjs::Result<()> {
+    let natives = natives::install(ctx, host, Mode::Governance)?;
+    governance::install(ctx, host, &natives, settings)?;
+    ctx.globals().set("__quorate_natives", natives)?;
     ctx.eval::<(), _>(PRELUDE)
 }

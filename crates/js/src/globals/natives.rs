@@ -6,17 +6,30 @@ use std::rc::Rc;
 
 use rquickjs::{Array, ArrayBuffer, Ctx, Exception, Function, Object, Value};
 
+use super::Mode;
 use crate::host::HostState;
 
-type Shared = Rc<RefCell<HostState>>;
+pub(super) type Shared = Rc<RefCell<HostState>>;
 
-fn throw(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
+pub(super) fn throw(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
     Exception::throw_message(ctx, message)
 }
 
-/// Maps apps may not write: the service's own tables.
-fn write_forbidden(map: &str) -> bool {
-    map.starts_with("public:ccf.") || map.starts_with("ccf.")
+/// Why `map` may not be written in `mode`, if it may not: apps may not write the service's own
+/// tables (`public:ccf.*`, `ccf.*`); governance writes the `gov` tables but never the node's
+/// internal ones (signatures, Merkle tree, ledger secrets), which only the node writes.
+fn write_forbidden(mode: Mode, map: &str) -> Option<String> {
+    match mode {
+        Mode::App if map.starts_with("public:ccf.") || map.starts_with("ccf.") => {
+            Some(format!("map {map} may not be written by an app"))
+        }
+        Mode::Governance
+            if map.starts_with("public:ccf.internal.") || map.starts_with("ccf.internal.") =>
+        {
+            Some(format!("map {map} may not be written by governance"))
+        }
+        _ => None,
+    }
 }
 
 /// The bytes of a string whose characters are all below 256: how the prelude passes a
@@ -28,7 +41,7 @@ pub(super) fn latin1(ctx: &Ctx<'_>, text: &str) -> rquickjs::Result<Vec<u8>> {
 }
 
 /// A view or seqno from JS: a whole number from 0 to 2^53.
-fn whole(ctx: &Ctx<'_>, number: f64) -> rquickjs::Result<u64> {
+pub(super) fn whole(ctx: &Ctx<'_>, number: f64) -> rquickjs::Result<u64> {
     if number.fract() != 0.0 || !(0.0..=9_007_199_254_740_992.0).contains(&number) {
         return Err(throw(ctx, "expected a non-negative integer"));
     }
@@ -50,7 +63,7 @@ pub(super) fn buffer<'js>(ctx: &Ctx<'js>, bytes: &[u8]) -> rquickjs::Result<Valu
 const NO_TX: &str = "ccf.kv is not available in this endpoint";
 
 /// Runs `f` on the call's transaction; an endpoint without one (historical) throws.
-fn with_tx<R>(
+pub(super) fn with_tx<R>(
     ctx: &Ctx<'_>,
     host: &Shared,
     f: impl FnOnce(&mut quorate_kv::Tx) -> R,
@@ -61,10 +74,11 @@ fn with_tx<R>(
     }
 }
 
-/// As [`with_tx`], for writes: the endpoint must be read-write and the map an app's.
-fn with_writable_tx<R>(
+/// As [`with_tx`], for writes: the call must be read-write and `mode` allowed to write the map.
+pub(super) fn with_writable_tx<R>(
     ctx: &Ctx<'_>,
     host: &Shared,
+    mode: Mode,
     map: &str,
     f: impl FnOnce(&mut quorate_kv::Tx) -> R,
 ) -> rquickjs::Result<R> {
@@ -72,22 +86,21 @@ fn with_writable_tx<R>(
         return Err(throw(ctx, NO_TX));
     }
     if !host.borrow().input.writable {
-        return Err(throw(
-            ctx,
-            "this endpoint is read-only: ccf.kv cannot be written",
-        ));
+        let message = match mode {
+            Mode::App => "this endpoint is read-only: ccf.kv cannot be written",
+            Mode::Governance => "this governance call is read-only: ccf.kv cannot be written",
+        };
+        return Err(throw(ctx, message));
     }
-    if write_forbidden(map) {
-        return Err(throw(
-            ctx,
-            &format!("map {map} may not be written by an app"),
-        ));
+    if let Some(reason) = write_forbidden(mode, map) {
+        return Err(throw(ctx, &reason));
     }
     with_tx(ctx, host, f)
 }
 
-/// Installs `globalThis.__quorate_natives` for the prelude to pick up and remove.
-pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
+/// The native functions for the prelude, as one object (`q` in prelude.js); `mode` decides
+/// which maps `ccf.kv` may write.
+pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared, mode: Mode) -> rquickjs::Result<Object<'js>> {
     let natives = Object::new(ctx.clone())?;
 
     let h = Rc::clone(host);
@@ -135,7 +148,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
             move |ctx: Ctx<'js>, map: String, key: String, value: String| -> rquickjs::Result<()> {
                 let key = latin1(&ctx, &key)?;
                 let value = latin1(&ctx, &value)?;
-                with_writable_tx(&ctx, &h, &map, |tx| tx.put(&map, key, value))
+                with_writable_tx(&ctx, &h, mode, &map, |tx| tx.put(&map, key, value))
             },
         )?,
     )?;
@@ -146,7 +159,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
             ctx.clone(),
             move |ctx: Ctx<'js>, map: String, key: String| -> rquickjs::Result<bool> {
                 let key = latin1(&ctx, &key)?;
-                with_writable_tx(&ctx, &h, &map, |tx| {
+                with_writable_tx(&ctx, &h, mode, &map, |tx| {
                     let existed = tx.has(&map, &key);
                     tx.remove(&map, key);
                     existed
@@ -160,7 +173,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, map: String| -> rquickjs::Result<()> {
-                with_writable_tx(&ctx, &h, &map, |tx| tx.clear(&map))
+                with_writable_tx(&ctx, &h, mode, &map, |tx| tx.clear(&map))
             },
         )?,
     )?;
@@ -327,5 +340,5 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared) -> rquickjs::Result<()> {
         )?,
     )?;
     super::crypto::install(ctx, &natives)?;
-    ctx.globals().set("__quorate_natives", natives)
+    Ok(natives)
 }

@@ -262,6 +262,10 @@
         : { transactionId, kv: mapsOf(historicalMap) };
     },
   });
+  // Governance contexts only: CCF's gov-only API (governance.js), added before `ccf` is frozen.
+  if (q.governance !== undefined) {
+    q.governance(q, ccf, bytes);
+  }
   const log = (level) => (...parts) =>
     q.log(level, parts.map((p) => (typeof p === "string" ? p : JSON.stringify(p))).join(" "));
   globalThis.console = {
