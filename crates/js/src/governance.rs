@@ -31,7 +31,7 @@ pub struct GovernanceScript<'a> {
 
 /// What governance code may use beyond an app's `ccf`: the service identity (to endorse node
 /// certificates and renew the service certificate) and facts the node knows.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct GovernanceContext {
     pub service_key: Arc<quorate_crypto::KeyPair>,
     pub service_certificate: quorate_crypto::Certificate,
