@@ -368,18 +368,7 @@ pub fn endorse_certificate_signing_request(
     issuer_key: &KeyPair,
     issuer_cert: &Certificate,
 ) -> Result<Certificate, CryptoError> {
-    let der = pem::decode_first(csr_pem, SectionKind::Csr)?;
-    let invalid = |reason: String| {
-        CryptoError::CertificateGeneration(format!("invalid certificate signing request: {reason}"))
-    };
-    let (_, parsed) =
-        X509CertificationRequest::from_der(&der).map_err(|e| invalid(e.to_string()))?;
-    let subject_key = PublicKey::from_spki_der(parsed.certification_request_info.subject_pki.raw)?;
-    // Checks the request's signature and reads its subject and SANs.
-    let request = CertificateSigningRequestParams::from_der(&CertificateSigningRequestDer::from(
-        der.as_slice(),
-    ))
-    .map_err(|e| invalid(e.to_string()))?;
+    let (subject_key, request) = read_signing_request(csr_pem)?;
     let mut params = base_params(
         &subject_key,
         request.params.distinguished_name,
@@ -394,15 +383,27 @@ pub fn endorse_certificate_signing_request(
 /// The key a certificate signing request asks a certificate for, once the request's own
 /// signature shows the requester holds that key.
 pub fn certificate_signing_request_public_key(csr_pem: &str) -> Result<PublicKey, CryptoError> {
+    read_signing_request(csr_pem).map(|(key, _)| key)
+}
+
+/// A PEM signing request's P-384 key and what it asks for (subject, SANs), after checking its
+/// signature.
+fn read_signing_request(
+    csr_pem: &str,
+) -> Result<(PublicKey, CertificateSigningRequestParams), CryptoError> {
     let der = pem::decode_first(csr_pem, SectionKind::Csr)?;
     let invalid = |reason: String| {
         CryptoError::CertificateGeneration(format!("invalid certificate signing request: {reason}"))
     };
     let (_, parsed) =
         X509CertificationRequest::from_der(&der).map_err(|e| invalid(e.to_string()))?;
-    CertificateSigningRequestParams::from_der(&CertificateSigningRequestDer::from(der.as_slice()))
-        .map_err(|e| invalid(e.to_string()))?;
-    PublicKey::from_spki_der(parsed.certification_request_info.subject_pki.raw)
+    let key = PublicKey::from_spki_der(parsed.certification_request_info.subject_pki.raw)?;
+    // Checks the request's signature and reads its subject and SANs.
+    let request = CertificateSigningRequestParams::from_der(&CertificateSigningRequestDer::from(
+        der.as_slice(),
+    ))
+    .map_err(|e| invalid(e.to_string()))?;
+    Ok((key, request))
 }
 
 /// The service certificate renewed for `validity` (CCF's `renew_certificate`, used by
@@ -808,6 +809,10 @@ mod tests {
         let csr = create_certificate_signing_request(&node_key, "CCF Node", &node_sans()).unwrap();
         assert!(csr.starts_with("-----BEGIN CERTIFICATE REQUEST-----\n"));
         let validity = Validity::from_ccf("20250101000000Z", 365).unwrap();
+        assert_eq!(
+            certificate_signing_request_public_key(&csr).unwrap(),
+            node_key.public_key()
+        );
         let cert =
             endorse_certificate_signing_request(&csr, &validity, 9, &service_key, &service_cert)
                 .unwrap();

@@ -24,8 +24,8 @@ pub mod random;
 
 pub use certificate::{
     Certificate, SubjectAltName, Validity, certificate_signing_request_public_key,
-    create_certificate_signing_request,
-    create_endorsed_certificate, create_self_signed_certificate, create_service_certificate,
+    create_certificate_signing_request, create_endorsed_certificate,
+    create_self_signed_certificate, create_service_certificate,
     endorse_certificate_signing_request, parse_ccf_time, random_serial, renew_service_certificate,
 };
 pub use error::CryptoError;
