@@ -102,6 +102,8 @@ pub fn install<'js>(
         "gov_transition_service_to_open",
         Function::new(
             ctx.clone(),
+            // The previous identity only matters when a recovering service opens, which is
+            // refused until recovery exists.
             move |ctx: Ctx<'js>, _previous: Option<String>, next: String| {
                 require_writable(&ctx, &h, "ccf.node.transitionServiceToOpen")?;
                 let next = latin1(&ctx, &next)?;
