@@ -123,6 +123,9 @@ pub struct NodeInfo {
     /// PEM of the node's identity public key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub public_key: Option<String>,
+    /// PEM PKCS#10 request a joining node sent; governance endorses it when it trusts the node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_signing_request: Option<String>,
     /// Seqno of the ledger secret the node joined with.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ledger_secret_seqno: Option<u64>,
@@ -151,6 +154,7 @@ impl NodeInfo {
             encryption_pub_key: String::new(),
             code_digest: Some(code_digest_hex.to_owned()),
             public_key: Some(public_key_pem.to_owned()),
+            certificate_signing_request: None,
             ledger_secret_seqno: Some(0),
             retired_committed: Some(false),
             network: NodeNetwork::default(),

@@ -90,7 +90,7 @@ pub const TLS_CA_CERT_BUNDLES: &str = "public:ccf.gov.tls.ca_cert_bundles";
 /// JWT issuers.
 pub const JWT_ISSUERS: &str = "public:ccf.gov.jwt.issuers";
 /// JWT signing keys.
-pub const JWT_PUBLIC_SIGNING_KEYS: &str = "public:ccf.gov.jwt.public_signing_keys";
+pub const JWT_PUBLIC_SIGNING_KEYS: &str = "public:ccf.gov.jwt.public_signing_key";
 /// Issuer of each JWT signing key.
 pub const JWT_PUBLIC_SIGNING_KEY_ISSUER: &str = "public:ccf.gov.jwt.public_signing_key_issuer";
 /// JWT signing key metadata.

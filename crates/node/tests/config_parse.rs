@@ -7,12 +7,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use quorate_node::config::{
-    AppProtocol, Command, ConsensusConfig, CoseSignatures, CurveId, DevelopmentConfig,
-    EndorsementAuthority, HostPort, HttpConfiguration, JoinConfig, LedgerConfig,
-    LedgerSignaturesConfig, LogFormat, LogLevel, LoggingConfig, MemberConfig,
-    NodeCertificateConfig, NodeConfig, NodeRole, OutputFiles, Platform, RecoveryRole,
-    RedirectionTarget, Redirections, RpcInterface, ServiceConfiguration, SnapshotsConfig,
-    StartConfig, StartMode, SubjectAltName,
+    AppProtocol, Command, ConsensusConfig, CoseSignatures, CurveId, EndorsementAuthority, HostPort,
+    HttpConfiguration, JoinConfig, LedgerConfig, LedgerSignaturesConfig, LogFormat, LogLevel,
+    LoggingConfig, MemberConfig, NodeCertificateConfig, NodeConfig, NodeRole, OutputFiles,
+    Platform, RecoveryRole, RedirectionTarget, Redirections, RpcInterface, ServiceConfiguration,
+    SnapshotsConfig, StartConfig, StartMode, SubjectAltName,
 };
 
 fn data_dir() -> PathBuf {
@@ -410,49 +409,11 @@ fn invalid_json_reports_line_and_column() {
 }
 
 #[test]
-fn the_development_section_is_off_unless_asked_and_its_files_resolve_against_the_config() {
+fn the_retired_development_section_is_refused() {
+    // Trusting nodes, users, the app and opening the service are governance actions now.
     let text = std::fs::read_to_string(data_dir().join("minimal.json")).unwrap();
-    let config = NodeConfig::from_json_str(&text).unwrap();
-    assert_eq!(config.development, DevelopmentConfig::default());
-    assert!(!config.development.auto_trust_joining_nodes);
-    assert!(!config.development.open_service_at_start);
-
     let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
-    value["development"] = serde_json::json!({
-        "auto_trust_joining_nodes": true,
-        "open_service_at_start": true,
-        "user_certificate_files": ["users/user0_cert.pem", "/abs/user1_cert.pem"],
-        "js_app_bundle": "app"
-    });
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("node.json");
-    std::fs::write(&file, value.to_string()).unwrap();
-    let config = NodeConfig::load(&file).unwrap();
-    assert_eq!(
-        config.development,
-        DevelopmentConfig {
-            auto_trust_joining_nodes: true,
-            open_service_at_start: true,
-            user_certificate_files: vec![
-                dir.path().join("users/user0_cert.pem"),
-                PathBuf::from("/abs/user1_cert.pem"),
-            ],
-            js_app_bundle: Some(dir.path().join("app")),
-        }
-    );
-
-    value["development"] = serde_json::json!({ "auto_trust": true });
+    value["development"] = serde_json::json!({ "auto_trust_joining_nodes": true });
     let error = NodeConfig::from_json_str(&value.to_string()).unwrap_err();
-    assert!(
-        error.to_string().contains("development.auto_trust"),
-        "{error}"
-    );
-    value["development"] = serde_json::json!({ "open_service_at_start": "yes" });
-    let error = NodeConfig::from_json_str(&value.to_string()).unwrap_err();
-    assert!(
-        error
-            .to_string()
-            .contains("development.open_service_at_start"),
-        "{error}"
-    );
+    assert!(error.to_string().contains("development"), "{error}");
 }

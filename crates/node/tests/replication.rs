@@ -13,12 +13,14 @@ use quorate_kv::{LedgerSecret, TxId, WriteSet, encode_entry};
 use quorate_ledger::generate::identities::{
     CERTIFICATE_VALIDITY, GeneratedIdentities, NODE_SUBJECT_CN,
 };
-use quorate_ledger::genesis::NodeNetwork;
+use quorate_ledger::genesis::NodeInfo;
 use quorate_ledger::signature::CoseSignatureConfig;
+use quorate_ledger::tables;
 use quorate_ledger::verify::{VerifyOptions, verify_ledger};
+use quorate_node::replication::node::VIRTUAL_CODE_DIGEST_HEX;
 use quorate_node::replication::{
     Genesis, NodeIdentity, ReplicatedNode, ReplicationConfig, ReplicationError, ServiceIdentity,
-    SignaturePolicy, TrustedNode, TxStatus,
+    SignaturePolicy, TxStatus,
 };
 
 const SEED: &str = "replication tests";
@@ -117,13 +119,30 @@ impl Cluster {
         for index in 1..3 {
             let identity = node_identity(index);
             let public_key_pem = identity.key.public_key().to_pem();
-            let trusted = TrustedNode {
-                node_id_hex: &identity.node_id_hex,
-                public_key_pem: &public_key_pem,
-                endorsed_cert_pem: identity.endorsed_cert.pem(),
-                network: NodeNetwork::default(),
-            };
-            cluster.node_mut(0).trust_node(&trusted).unwrap();
+            // What governance's transition_node_to_trusted writes; the primary proposes it as
+            // a reconfiguration because the set of Trusted nodes changes.
+            let info = serde_json::to_vec(&NodeInfo::trusted_virtual(
+                VIRTUAL_CODE_DIGEST_HEX,
+                &public_key_pem,
+            ))
+            .unwrap();
+            let node_id = identity.node_id_hex.clone();
+            let cert = identity.endorsed_cert.pem().to_owned();
+            cluster
+                .node_mut(0)
+                .execute(|tx| {
+                    tx.put(
+                        tables::NODES_INFO,
+                        node_id.clone().into_bytes(),
+                        info.clone(),
+                    );
+                    tx.put(
+                        tables::NODES_ENDORSED_CERTIFICATES,
+                        node_id.clone().into_bytes(),
+                        cert.clone().into_bytes(),
+                    );
+                })
+                .unwrap();
             let joiner = ReplicatedNode::join(
                 config(cluster.dir.path(), index),
                 identity,

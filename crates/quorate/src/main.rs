@@ -23,6 +23,8 @@ enum Command {
     Sandbox(commands::sandbox::SandboxArgs),
     /// Run one node from its configuration file.
     Node(commands::node::NodeArgs),
+    /// A member's governance: propose, vote, withdraw, list, show, ack, sign.
+    Gov(commands::gov::GovArgs),
     /// Inspect, verify and generate CCF-format ledgers.
     Ledger(commands::ledger::LedgerArgs),
     /// Developer tools: the deterministic simulator and CCF raft-scenario replay.
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Sandbox(args) => commands::sandbox::run(args),
         Command::Node(args) => commands::node::run(args),
+        Command::Gov(args) => commands::gov::run(args),
         Command::Ledger(args) => commands::ledger::run(args),
         Command::Dev { command } => match command {
             DevCommand::Sim(args) => commands::sim::run(args),

@@ -253,9 +253,10 @@ fn a_bundle_that_does_not_load_stops_the_sandbox_with_a_clear_message() {
         .output()
         .unwrap();
     assert!(!output.status.success());
-    let node_err =
-        std::fs::read_to_string(workspace.path().join("sandbox_0/err")).unwrap_or_default();
-    assert!(node_err.contains("missing.js"), "node err: {node_err}");
+    // The sandbox checks the bundle before it starts a node (and proposes it).
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("missing.js"), "sandbox stderr: {stderr}");
+    assert!(!workspace.path().join("sandbox_0/err").exists());
 }
 
 const API_APP: &str = r#"

@@ -4,6 +4,7 @@
 //! names are normalised to start with `/`, as CCF stores them.
 
 mod metadata;
+mod stored;
 
 use std::collections::BTreeMap;
 use std::path::Path;

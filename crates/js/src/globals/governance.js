@@ -102,8 +102,11 @@
     q.gov_remove_jwt_keys(String(args[0]));
   };
   // This runtime keeps no bytecode in the KV (modules are compiled when a context first
-  // imports them), so there is nothing to refresh.
+  // imports them). Where CCF compiles the app here, this compiles every module of the app the
+  // transaction holds and checks its endpoints name modules it has, so an app that would not
+  // load fails the proposal that deploys it and the previous app keeps serving.
   ccf.refreshAppBytecodeCache = function (...args) {
     expectCount(args, 0, "none");
+    q.gov_check_app();
   };
 }

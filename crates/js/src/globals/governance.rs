@@ -28,7 +28,11 @@ use serde::{Deserialize, Serialize};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::natives::{Shared, latin1, whole, with_tx};
-use crate::governance::{ExportCheck, GovernanceContext, NodeAction, exported_functions};
+use crate::bundle::Bundle;
+use crate::error::JsError;
+use crate::governance::{
+    ExportCheck, GovernanceContext, NodeAction, check_module_syntax, exported_functions,
+};
 use crate::limits::JsLimits;
 
 /// What a governance context's natives need beyond the host state: the call's limits and
@@ -40,10 +44,6 @@ pub(crate) struct GovernanceSettings {
 }
 
 const GLUE: &str = include_str!("governance.js");
-
-/// CCF's legacy JWT key table (kid → certificate DER). CCF spells it in the singular, unlike
-/// `quorate_ledger::tables::JWT_PUBLIC_SIGNING_KEYS`.
-const LEGACY_JWT_PUBLIC_SIGNING_KEYS: &str = "public:ccf.gov.jwt.public_signing_key";
 
 fn internal(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
     Exception::throw_internal(ctx, message)
@@ -224,8 +224,32 @@ pub fn install<'js>(
             },
         )?,
     )?;
+    let h = Rc::clone(host);
+    natives.set(
+        "gov_check_app",
+        Function::new(ctx.clone(), move |ctx: Ctx<'js>| -> rquickjs::Result<()> {
+            with_tx(&ctx, &h, check_app)?.map_err(|error| {
+                internal(&ctx, &format!("The JavaScript app does not load: {error}"))
+            })
+        })?,
+    )?;
     let glue: Function = ctx.eval(GLUE)?;
     natives.set("governance", glue)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The JavaScript app
+
+/// The app `tx` holds loads: its tables parse, its endpoints name modules it has, and every
+/// module compiles.
+fn check_app(tx: &mut Tx) -> Result<(), JsError> {
+    let Some(bundle) = Bundle::from_kv(tx)? else {
+        return Ok(());
+    };
+    for (name, source) in &bundle.modules {
+        check_module_syntax(name, source)?;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -601,7 +625,7 @@ fn remove_jwt_public_signing_keys(tx: &mut Tx, issuer: &str) -> Result<(), Strin
         true
     });
     for kid in legacy_kids {
-        tx.remove(LEGACY_JWT_PUBLIC_SIGNING_KEYS, kid.clone());
+        tx.remove(tables::JWT_PUBLIC_SIGNING_KEYS, kid.clone());
         tx.remove(tables::JWT_PUBLIC_SIGNING_KEY_ISSUER, kid);
     }
     let legacy = tables::JWT_PUBLIC_SIGNING_KEYS_METADATA;

@@ -12,4 +12,4 @@ mod request_helpers;
 pub use endpoint::{
     App, AppAuth, AppEndpoint, AppHandler, HistoricalHandler, HistoricalState, TxHandler,
 };
-pub use request_helpers::{bad_request, json_body, query_param, query_params};
+pub use request_helpers::{bad_request, json_body, percent_decode, query_param, query_params};

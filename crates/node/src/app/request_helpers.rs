@@ -64,7 +64,7 @@ pub fn json_body<T: DeserializeOwned>(request: &EndpointRequest) -> Result<T, En
 
 /// `%XX` escapes and `+` (a space in query strings) decoded; malformed escapes are kept as
 /// written.
-fn percent_decode(text: &str) -> String {
+pub fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

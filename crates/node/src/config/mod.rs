@@ -15,7 +15,6 @@
 mod address;
 mod command;
 mod consensus;
-mod development;
 mod duration;
 mod error;
 mod http_configuration;
@@ -46,7 +45,6 @@ use serde_json::Value;
 pub use address::HostPort;
 pub use command::{Command, StartMode};
 pub use consensus::{ConsensusConfig, ELECTION_TO_MESSAGE_WARNING_RATIO};
-pub use development::DevelopmentConfig;
 pub use duration::{format_duration, parse_duration};
 pub use error::ConfigError;
 pub use http_configuration::HttpConfiguration;
@@ -115,8 +113,6 @@ pub struct NodeConfig {
     pub worker_threads: u32,
     /// Log settings.
     pub logging: LoggingConfig,
-    /// Development stand-ins for governance actions (Quorate only; see `development.rs`).
-    pub development: DevelopmentConfig,
     /// Accepted values that look like mistakes; the caller should log them.
     pub warnings: Vec<ConfigWarning>,
 }
@@ -166,7 +162,6 @@ impl NodeConfig {
                 "ledger_signatures",
                 "output_files",
                 "worker_threads",
-                "development",
             ],
             &UNSUPPORTED_TOP_LEVEL_KEYS,
         )?;
@@ -212,9 +207,6 @@ impl NodeConfig {
             logging: object
                 .section("logging", LoggingConfig::from_json)?
                 .unwrap_or_default(),
-            development: object
-                .section("development", DevelopmentConfig::from_json)?
-                .unwrap_or_default(),
             warnings,
         })
     }
@@ -233,6 +225,5 @@ impl NodeConfig {
         self.ledger.resolve_paths(base);
         self.snapshots.resolve_paths(base);
         self.output_files.resolve_paths(base);
-        self.development.resolve_paths(base);
     }
 }

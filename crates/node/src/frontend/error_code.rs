@@ -48,3 +48,7 @@ pub const NODE_ALREADY_EXISTS: &str = "NodeAlreadyExists";
 pub const INVALID_QUOTE: &str = "InvalidQuote";
 /// A JavaScript handler threw or hit a runtime limit (500).
 pub const JS_EXCEPTION: &str = "JSException";
+/// A `/gov` request without `?api-version=` (400).
+pub const MISSING_API_VERSION_PARAMETER: &str = "MissingApiVersionParameter";
+/// A `/gov` request with an api-version this node does not serve (400).
+pub const UNSUPPORTED_API_VERSION_VALUE: &str = "UnsupportedApiVersionValue";

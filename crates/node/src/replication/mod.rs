@@ -4,7 +4,7 @@
 //! ([`ReplicatedNode::take_messages`]) and a [`ReplicatedNode::receive`] entry point, so the
 //! node-to-node channels plug in without changing this module.
 //!
-//! A node is driven from one thread: `execute`/`trust_node` at the primary, `receive` for
+//! A node is driven from one thread: `execute` at the primary, `receive` for
 //! peer messages, `tick` for time, and `flush` once per batch (the group commit: one ledger
 //! sync, then consensus learns what is durable). After a disk error the node's parts may
 //! disagree: drop it and [`ReplicatedNode::restart`] it from its directory.
@@ -29,6 +29,5 @@ pub use config::ReplicationConfig;
 pub use error::ReplicationError;
 pub use identity::{NodeIdentity, ServiceIdentity, raft_id_of};
 pub use node::{Genesis, ReplicatedNode};
-pub use primary::TrustedNode;
 pub use signature_policy::SignaturePolicy;
 pub use tx_status::TxStatus;

@@ -4,25 +4,16 @@
 //! transactions sign the Merkle tree every `tx_count` transactions or `delay_ms`.
 
 use bytes::Bytes;
-use quorate_consensus::{ConsensusEngine, Input, Proposal};
+use std::collections::BTreeSet;
+
+use quorate_consensus::{ConsensusEngine, Input, NodeId, Proposal};
 use quorate_kv::{ClaimsDigest, CommitOutcome, KvError, Tx, TxId, WriteSet, encode_entry};
-use quorate_ledger::genesis::{NodeInfo, NodeNetwork};
 use quorate_ledger::signature::{SigningNode, SigningService, signature_write_set};
 use quorate_ledger::tables;
 
 use super::error::ReplicationError;
-use super::identity::raft_id_of;
-use super::membership::trusted_members_after;
-use super::node::{ReplicatedNode, VIRTUAL_CODE_DIGEST_HEX};
-
-/// A node to add to the service, as the trusting transaction records it.
-pub struct TrustedNode<'a> {
-    pub node_id_hex: &'a str,
-    pub public_key_pem: &'a str,
-    pub endorsed_cert_pem: &'a str,
-    /// Where the node can be reached.
-    pub network: NodeNetwork,
-}
+use super::membership::trusted_members;
+use super::node::ReplicatedNode;
 
 /// A transaction committed on the primary's store, not yet proposed.
 struct LocalCommit<R> {
@@ -48,7 +39,12 @@ impl ReplicatedNode {
     ) -> Result<(TxId, R), ReplicationError> {
         match self.run_local(f)? {
             Local::Wrote(local) => {
-                self.replicate(&local, Proposal::raw)?;
+                match self.reconfiguration_after(&local.write_set)? {
+                    Some(members) => self.replicate(&local, |payload| {
+                        Proposal::reconfiguration(members, payload)
+                    })?,
+                    None => self.replicate(&local, Proposal::raw)?,
+                }
                 Ok((local.txid, local.result))
             }
             Local::ReadOnly {
@@ -58,37 +54,17 @@ impl ReplicatedNode {
         }
     }
 
-    /// Trusts `node` (writes its `nodes.info` as Trusted and its endorsed certificate) and adds
-    /// it to the consensus configuration in the same entry; it then catches up from here.
-    pub fn trust_node(&mut self, node: &TrustedNode<'_>) -> Result<TxId, ReplicationError> {
-        let raft_id = raft_id_of(node.node_id_hex)?;
-        let info = NodeInfo {
-            network: node.network.clone(),
-            ..NodeInfo::trusted_virtual(VIRTUAL_CODE_DIGEST_HEX, node.public_key_pem)
-        };
-        let info_json = serde_json::to_vec(&info)
-            .map_err(|e| ReplicationError::Identity(format!("nodes.info JSON: {e}")))?;
-        let key = node.node_id_hex.as_bytes().to_vec();
-        let cert = node.endorsed_cert_pem.as_bytes().to_vec();
-        let local = self.run_local(|tx| {
-            tx.put(tables::NODES_INFO, key.clone(), info_json.clone());
-            tx.put(
-                tables::NODES_ENDORSED_CERTIFICATES,
-                key.clone(),
-                cert.clone(),
-            );
-        })?;
-        let Local::Wrote(local) = local else {
-            return Err(ReplicationError::OutOfStep {
-                store: self.store.current_txid(),
-                log_seqno: self.raft.last_index(),
-            });
-        };
-        let members = trusted_members_after(self.raft.members(), raft_id);
-        self.replicate(&local, |payload| {
-            Proposal::reconfiguration(members.clone(), payload)
-        })?;
-        Ok(local.txid)
+    /// The new configuration if the transaction just committed locally changed the set of
+    /// Trusted nodes (see [`super::membership`]).
+    fn reconfiguration_after(
+        &self,
+        write_set: &WriteSet,
+    ) -> Result<Option<BTreeSet<NodeId>>, ReplicationError> {
+        if write_set.map(tables::NODES_INFO).is_none() {
+            return Ok(None);
+        }
+        let members = trusted_members(&mut self.store.begin())?;
+        Ok((members != self.raft.members()).then_some(members))
     }
 
     /// Executes `f` until it commits on the store (or gives up).

@@ -13,7 +13,6 @@ use super::js_pool::JsPool;
 use super::metrics::Metrics;
 use super::secrets::NodeSecrets;
 use super::status::NodeStatus;
-use crate::config::DevelopmentConfig;
 use crate::frontend::{AuthPolicy, CertificateLookup};
 
 /// The node as its endpoints see it.
@@ -24,7 +23,8 @@ pub struct NodeContext {
     pub status: watch::Receiver<Arc<NodeStatus>>,
     pub forwarder: Arc<Forwarder>,
     pub secrets: Arc<NodeSecrets>,
-    pub development: DevelopmentConfig,
+    /// What governance code runs with (the service identity).
+    pub governance: quorate_gov::GovernanceEnv,
     pub metrics: Arc<Metrics>,
     pub started: Instant,
     /// Threads for read-only and historical JS handlers.

@@ -25,7 +25,7 @@ use super::peers::{PeerBook, known_nodes};
 use super::status::NodeStatus;
 use crate::channel::MessageKind;
 use crate::frontend::EndpointResponse;
-use crate::replication::{ReplicatedNode, ReplicationError, TrustedNode};
+use crate::replication::{ReplicatedNode, ReplicationError};
 use crate::transport::TransportHandle;
 
 /// Inputs taken in one batch at most, so time and peers are never starved.
@@ -36,23 +36,11 @@ pub type ExecuteFn = Box<dyn FnMut(&mut Tx) -> EndpointResponse + Send>;
 /// A look at the node on the driver thread (receipts, historical entries, tx status).
 pub type QueryFn = Box<dyn FnOnce(&ReplicatedNode) + Send>;
 
-/// A node to trust, owned (the driver thread takes it).
-pub struct NodeToTrust {
-    pub node_id_hex: String,
-    pub public_key_pem: String,
-    pub endorsed_cert_pem: String,
-    pub network: quorate_ledger::genesis::NodeNetwork,
-}
-
 /// What the driver is asked to do.
 pub enum DriverInput {
     Execute {
         handler: ExecuteFn,
         reply: oneshot::Sender<Result<(TxId, EndpointResponse), ReplicationError>>,
-    },
-    Trust {
-        node: NodeToTrust,
-        reply: oneshot::Sender<Result<TxId, ReplicationError>>,
     },
     Query(QueryFn),
     Peer {
@@ -93,16 +81,6 @@ impl DriverHandle {
     ) -> Result<Result<(TxId, EndpointResponse), ReplicationError>, Refused> {
         let (reply, answer) = oneshot::channel();
         self.submit(DriverInput::Execute { handler, reply })?;
-        answer.await.map_err(|_| Refused::Stopped)
-    }
-
-    /// Trusts a joining node.
-    pub async fn trust(
-        &self,
-        node: NodeToTrust,
-    ) -> Result<Result<TxId, ReplicationError>, Refused> {
-        let (reply, answer) = oneshot::channel();
-        self.submit(DriverInput::Trust { node, reply })?;
         answer.await.map_err(|_| Refused::Stopped)
     }
 
@@ -214,18 +192,6 @@ impl Driver {
             DriverInput::Execute { handler, reply } => {
                 let outcome = self.node.execute(handler);
                 let outcome = keep_going(outcome)?;
-                deferred.push(Box::new(move || {
-                    let _ = reply.send(outcome);
-                }));
-            }
-            DriverInput::Trust { node, reply } => {
-                let trusted = TrustedNode {
-                    node_id_hex: &node.node_id_hex,
-                    public_key_pem: &node.public_key_pem,
-                    endorsed_cert_pem: &node.endorsed_cert_pem,
-                    network: node.network.clone(),
-                };
-                let outcome = keep_going(self.node.trust_node(&trusted))?;
                 deferred.push(Box::new(move || {
                     let _ = reply.send(outcome);
                 }));

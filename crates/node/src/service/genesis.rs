@@ -1,7 +1,8 @@
 //! The governance content of a new service's genesis transaction, read from the start
-//! configuration: members (certificates, data, encryption keys), the constitution and the
-//! service configuration, plus users and a JS app deployed by the development switches. Keys are the ids
-//! CCF uses (hex SHA-256 of the certificate DER); values are stored as CCF stores them
+//! configuration: members (certificates, data, encryption keys, the ack record each must sign
+//! to become Active), the constitution and the service configuration. Everything else (users,
+//! the app, trusting nodes, opening the service) is done by members' proposals. Keys are the
+//! ids CCF uses (hex SHA-256 of the certificate DER); values are stored as CCF stores them
 //! (certificates as PEM, info as JSON, the constitution as a JSON string).
 
 use std::path::Path;
@@ -12,7 +13,7 @@ use quorate_ledger::tables;
 use serde_json::{Value, json};
 
 use super::error::NodeError;
-use crate::config::{DevelopmentConfig, RecoveryRole, StartConfig};
+use crate::config::{RecoveryRole, StartConfig};
 
 fn read(path: &Path) -> Result<String, NodeError> {
     std::fs::read_to_string(path).map_err(|error| NodeError::file(path, error))
@@ -26,11 +27,8 @@ fn json_bytes(value: &Value) -> Vec<u8> {
     value.to_string().into_bytes()
 }
 
-/// Members, constitution, service configuration and development users.
-pub fn governance_write_set(
-    start: &StartConfig,
-    development: &DevelopmentConfig,
-) -> Result<WriteSet, NodeError> {
+/// Members, constitution and service configuration.
+pub fn governance_write_set(start: &StartConfig) -> Result<WriteSet, NodeError> {
     let mut writes = WriteSet::new();
     for member in &start.members {
         let cert = certificate(&member.certificate_file)?;
@@ -58,6 +56,11 @@ pub fn governance_write_set(
                 "member_data": data,
                 "recovery_role": role,
             })),
+        );
+        writes.put(
+            tables::MEMBERS_ACKS,
+            id.clone().into_bytes(),
+            json_bytes(&json!({ "state_digest": quorate_gov::NO_STATE_DIGEST })),
         );
         if let Some(file) = &member.encryption_public_key_file {
             writes.put(
@@ -90,18 +93,5 @@ pub fn governance_write_set(
             "recent_cose_proposals_window_size": service.recent_cose_proposals_window_size,
         })),
     );
-    if let Some(dir) = &development.js_app_bundle {
-        let bundle =
-            quorate_js::Bundle::from_dir(dir).map_err(|error| NodeError::file(dir, error))?;
-        super::js_app::put_bundle(&mut writes, &bundle);
-    }
-    for file in &development.user_certificate_files {
-        let cert = certificate(file)?;
-        writes.put(
-            tables::USERS_CERTS,
-            cert.fingerprint_sha256_hex().into_bytes(),
-            cert.pem().as_bytes().to_vec(),
-        );
-    }
     Ok(writes)
 }

@@ -112,8 +112,9 @@ pub async fn run_node(
         store,
         status,
         forwarder: Arc::new(Forwarder::new(transport.clone(), forwarding_timeout)),
+        governance: super::endpoints::governance_env(&secrets)
+            .map_err(|e| NodeError::DriverStopped(format!("governance identity: {e}")))?,
         secrets: Arc::clone(&secrets),
-        development: config.development.clone(),
         metrics: Arc::new(Metrics::default()),
         started: Instant::now(),
         js_pool: JsPool::start(

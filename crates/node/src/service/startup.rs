@@ -6,10 +6,9 @@ use std::path::{Path, PathBuf};
 
 use quorate_consensus::RaftConfig;
 use quorate_crypto::random::fill_random;
-use quorate_crypto::{Certificate, KeyPair};
+use quorate_crypto::{Certificate, KeyPair, create_certificate_signing_request};
 use quorate_ledger::genesis::{
-    InterfaceAddresses, NodeNetwork, QuoteInfo, ServiceStatus, VIRTUAL_ATTESTATION_FORMAT,
-    put_service_info,
+    InterfaceAddresses, NodeNetwork, QuoteInfo, VIRTUAL_ATTESTATION_FORMAT,
 };
 use quorate_ledger::signature::CoseSignatureConfig;
 use zeroize::Zeroizing;
@@ -117,8 +116,8 @@ pub(super) async fn come_up(
             start.check("command.start")?;
             let secrets = new_service_secrets(config, start)?;
             secrets.save(&secrets_path)?;
-            let governance = governance_write_set(start, &config.development)?;
-            let mut node = ReplicatedNode::start(
+            let governance = governance_write_set(start)?;
+            let node = ReplicatedNode::start(
                 replication,
                 secrets.node_identity()?,
                 secrets.service_identity()?,
@@ -128,28 +127,6 @@ pub(super) async fn come_up(
                     network: network.clone(),
                 },
             )?;
-            if config.development.open_service_at_start {
-                let cert_pem = secrets.service_certificate.pem().to_owned();
-                let created = node.last_committed_txid();
-                node.execute(|tx| {
-                    let mut writes = quorate_kv::WriteSet::new();
-                    if put_service_info(
-                        &mut writes,
-                        &cert_pem,
-                        ServiceStatus::Open,
-                        quorate_kv::TxId::new(created.view, 1),
-                    )
-                    .is_ok()
-                    {
-                        for (map, changes) in writes.maps() {
-                            for (key, value) in changes.writes() {
-                                tx.put(map.as_ref(), key.clone(), value.clone());
-                            }
-                        }
-                    }
-                })?;
-                node.flush()?;
-            }
             tracing::info!(node_id = %node.node_id_hex(), "started a new service");
             Ok((node, secrets, Vec::new()))
         }
@@ -178,13 +155,10 @@ pub(super) async fn come_up(
                     quote: String::new(),
                     endorsements: String::new(),
                 },
-                subject_alt_names: config
-                    .node_certificate
-                    .subject_alt_names
-                    .iter()
-                    .map(SubjectAltName::to_config_string)
-                    .collect(),
-                subject_name: Some(config.node_certificate.subject_name.clone()),
+                certificate_signing_request: create_certificate_signing_request(
+                    &node_key, &subject, &sans,
+                )
+                .map_err(|e| NodeError::Identity(format!("certificate signing request: {e}")))?,
                 node_data: None,
             };
             let info = join_service(

@@ -1,5 +1,6 @@
 //! One module per top-level command family; each exposes an argument struct and `run`.
 
+pub mod gov;
 pub mod ledger;
 pub mod load;
 pub mod node;

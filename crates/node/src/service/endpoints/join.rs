@@ -1,9 +1,10 @@
 //! `POST /node/join` (runs on the primary; backups forward it): a new node presents its own
-//! certificate at TLS and its addresses in the body. The service endorses its key and trusts
-//! it (for now only with the development switch `auto_trust_joining_nodes`: trusting is a
-//! governance action). The node polls; once it is trusted, the answer carries what it needs
-//! to serve: the service identity, the ledger secret, its endorsed certificate and
-//! the nodes to connect to. TLS between the two nodes protects these secrets.
+//! certificate at TLS, and its addresses, attestation and a certificate signing request for
+//! the same key in the body. The service records it Pending in `nodes.info`; members trust it
+//! by proposal (`transition_node_to_trusted`, which also endorses the request). The node
+//! polls; once it is trusted, the answer carries what it needs to serve: the service
+//! identity, the ledger secret, its endorsed certificate and the nodes to connect to. TLS
+//! between the two nodes protects these secrets.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use http::{Method, StatusCode};
 use quorate_crypto::Certificate;
 use quorate_ledger::genesis::{
-    InterfaceAddresses, NodeNetwork, NodeStatus as TrustStatus, QuoteInfo,
+    InterfaceAddresses, NodeInfo, NodeNetwork, NodeStatus as TrustStatus, QuoteInfo,
     VIRTUAL_ATTESTATION_FORMAT,
 };
 use quorate_ledger::tables;
@@ -20,14 +21,9 @@ use serde::{Deserialize, Serialize};
 use super::NodeEndpoint;
 use super::mount::{refused_response, replication_error};
 use crate::app::{AppAuth, json_body};
-use crate::config::SubjectAltName;
 use crate::frontend::{Caller, EndpointRequest, EndpointResponse, ForwardingRule, error_code};
+use crate::replication::node::VIRTUAL_CODE_DIGEST_HEX;
 use crate::service::context::NodeContext;
-use crate::service::driver::NodeToTrust;
-use crate::service::identity::{common_name, endorse};
-
-/// Validity of the certificates the service endorses for joining nodes.
-const JOINER_CERTIFICATE_VALIDITY_DAYS: u32 = 365;
 
 /// The body of a join request.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,12 +31,9 @@ pub struct JoinRequest {
     pub node_info_network: JoinNetwork,
     /// The node's attestation evidence; only the virtual platform's exists so far.
     pub quote_info: QuoteInfo,
-    /// SANs for the endorsed certificate, in CCF's `iPAddress:`/`dNSName:` syntax.
-    #[serde(default)]
-    pub subject_alt_names: Vec<String>,
-    /// Subject of the endorsed certificate (default `CN=CCF Node`).
-    #[serde(default)]
-    pub subject_name: Option<String>,
+    /// PEM PKCS#10 request for the node's endorsed certificate (subject and SANs), signed
+    /// with the node's key.
+    pub certificate_signing_request: String,
     #[serde(default)]
     pub node_data: Option<serde_json::Value>,
 }
@@ -133,6 +126,24 @@ async fn join(context: Arc<NodeContext>, request: EndpointRequest) -> EndpointRe
             ),
         );
     }
+    match quorate_crypto::certificate_signing_request_public_key(&body.certificate_signing_request)
+    {
+        Ok(requested) if requested == key => {}
+        Ok(_) => {
+            return EndpointResponse::error(
+                StatusCode::BAD_REQUEST,
+                error_code::INVALID_INPUT,
+                "The certificate signing request is not for the key the node presented at TLS.",
+            );
+        }
+        Err(error) => {
+            return EndpointResponse::error(
+                StatusCode::BAD_REQUEST,
+                error_code::INVALID_INPUT,
+                format!("Invalid certificate signing request: {error}."),
+            );
+        }
+    }
     let node_id = key.sha256_hex();
     let status = context.status();
     if let Some(known) = status.nodes.values().find(|n| n.node_id_hex == node_id) {
@@ -148,59 +159,45 @@ async fn join(context: Arc<NodeContext>, request: EndpointRequest) -> EndpointRe
         // lost in a failover, the joiner would wait in vain and be started again.
         return trusted(&context, &status, node_id);
     }
-    if !context.development.auto_trust_joining_nodes {
-        return EndpointResponse::error(
-            StatusCode::FORBIDDEN,
-            error_code::NODE_CANNOT_HANDLE_REQUEST,
-            "Trusting a joining node is a governance action, which this service cannot take \
-             yet; start the service with development.auto_trust_joining_nodes to trust \
-             joining nodes automatically.",
-        );
-    }
-    let mut sans = Vec::new();
-    for text in &body.subject_alt_names {
-        match SubjectAltName::parse(text).and_then(|san| san.to_certificate_san()) {
-            Some(san) => sans.push(san),
-            None => {
-                return EndpointResponse::error(
-                    StatusCode::BAD_REQUEST,
-                    error_code::INVALID_INPUT,
-                    format!("Invalid subject alternative name {text:?}."),
-                );
-            }
-        }
-    }
-    let subject = body.subject_name.as_deref().unwrap_or("CN=CCF Node");
-    let secrets = &context.secrets;
-    let endorsed = match endorse(
-        &key,
-        common_name(subject),
-        &sans,
-        JOINER_CERTIFICATE_VALIDITY_DAYS,
-        &secrets.service_key,
-        &secrets.service_certificate,
-    ) {
-        Ok(cert) => cert,
-        Err(error) => {
-            return EndpointResponse::error(
-                StatusCode::BAD_REQUEST,
-                error_code::INVALID_INPUT,
-                format!("The node certificate could not be endorsed: {error}."),
-            );
-        }
-    };
-    let node = NodeToTrust {
-        node_id_hex: node_id.clone(),
-        public_key_pem: key.to_pem(),
-        endorsed_cert_pem: endorsed.pem().to_owned(),
+    let info = NodeInfo {
+        status: TrustStatus::Pending,
+        quote_info: body.quote_info,
+        encryption_pub_key: String::new(),
+        code_digest: Some(VIRTUAL_CODE_DIGEST_HEX.to_owned()),
+        public_key: Some(key.to_pem()),
+        certificate_signing_request: Some(body.certificate_signing_request),
+        ledger_secret_seqno: None,
+        retired_committed: None,
         network: NodeNetwork {
             rpc_interfaces: Some(body.node_info_network.rpc_interfaces),
             node_to_node_interface: Some(body.node_info_network.node_to_node_interface),
         },
+        node_data: body.node_data,
     };
-    match context.driver.trust(node).await {
-        Ok(Ok(txid)) => {
-            tracing::info!(node = %node_id, %txid, "trusted a joining node");
+    let info_json = match serde_json::to_vec(&info) {
+        Ok(json) => json,
+        Err(error) => {
+            return EndpointResponse::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                error_code::INTERNAL_ERROR,
+                format!("{error}"),
+            );
+        }
+    };
+    let key_bytes = node_id.clone().into_bytes();
+    let recorded = context
+        .driver
+        .execute(Box::new(move |tx| {
+            // A join retried before the first was seen by the status keeps its first record.
+            if !tx.has(tables::NODES_INFO, &key_bytes) {
+                tx.put(tables::NODES_INFO, key_bytes.clone(), info_json.clone());
+            }
+            EndpointResponse::new(StatusCode::OK)
+        }))
+        .await;
+    match recorded {
+        Ok(Ok((txid, _))) => {
+            tracing::info!(node = %node_id, %txid, "a node asked to join: recorded Pending");
             pending(node_id)
         }
         Ok(Err(error)) => replication_error(&error),

@@ -106,6 +106,7 @@ pub async fn run(
                         writable: true,
                         consensus: consensus.clone(),
                         historical: None,
+                        governance: None,
                     };
                     let (output, outcome) = quorate_js::call(
                         &endpoint.bundle,
@@ -144,6 +145,7 @@ pub async fn run(
                     writable: false,
                     consensus,
                     historical: None,
+                    governance: None,
                 };
                 let (_, outcome) = quorate_js::call(
                     &endpoint.bundle,
@@ -177,6 +179,7 @@ pub async fn run(
                     writable: false,
                     consensus,
                     historical: Some((txid, entry.into_write_set())),
+                    governance: None,
                 };
                 let (_, outcome) = quorate_js::call(
                     &endpoint.bundle,

@@ -6,6 +6,7 @@
 //! - the **primary** table for requests other nodes forwarded: it always runs them here.
 
 mod app_builtins;
+mod gov;
 pub mod join;
 mod js;
 mod mount;
@@ -23,6 +24,7 @@ use quorate_js::Bundle;
 use crate::app::{App, AppAuth, AppHandler};
 use crate::frontend::{EndpointRequest, EndpointResponse, ForwardingRule, HandlerFuture};
 
+pub use gov::governance_env;
 pub use mount::{InterfacePolicy, frontend_router, primary_router};
 
 /// A built-in endpoint's handler: it gets the node's context.
@@ -78,6 +80,7 @@ impl NodeEndpoint {
 pub fn node_endpoints(app: Option<&dyn App>, js_app: Option<&Arc<Bundle>>) -> Vec<NodeEndpoint> {
     let mut endpoints = node::endpoints();
     endpoints.push(join::endpoint());
+    endpoints.extend(gov::endpoints());
     endpoints.extend(app_builtins::endpoints());
     let app_name = match (js_app, app) {
         (Some(_), _) => Some("JavaScript application".to_owned()),

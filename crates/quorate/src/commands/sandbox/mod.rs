@@ -1,9 +1,11 @@
 //! `quorate sandbox`: a local N-node service in one command. The first run creates the
 //! workspace (member and user identities under CCF's file names, one directory per node),
-//! starts node 0 (which creates the service and opens it), then the others, which join it;
-//! a later run on the same workspace restarts every node from its ledger. It prints the
+//! starts node 0 (which creates the service), then the others, which ask to join it; as
+//! member0 it then governs the service open (see `governance.rs`). A later run on the same
+//! workspace restarts every node from its ledger. It prints the
 //! addresses and ready-to-paste requests, and stops every node cleanly on Ctrl-C.
 
+mod governance;
 mod processes;
 mod readiness;
 mod workspace;
@@ -14,7 +16,13 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
+use std::net::SocketAddr;
+
+use governance::SandboxGovernance;
 use processes::NodeProcess;
+use quorate_crypto::Certificate;
+
+use crate::commands::gov::client::{GovClient, Member};
 use readiness::Probe;
 use workspace::{NodePorts, Workspace};
 
@@ -111,15 +119,19 @@ async fn bring_up(
     nodes: &mut Vec<NodeProcess>,
 ) -> anyhow::Result<()> {
     let first = *ports.first().context("no nodes")?;
-    let js_app = args
-        .js_app
-        .as_ref()
-        .map(|dir| std::fs::canonicalize(dir).with_context(|| format!("JS app {}", dir.display())))
-        .transpose()?;
-    if resuming {
-        if js_app.is_some() {
+    let js_app = match (&args.js_app, resuming) {
+        (Some(_), true) => {
             println!("The service already has its app; --js-app applies to new services only.");
+            None
         }
+        (Some(dir), false) => Some(
+            quorate_js::Bundle::from_dir(dir)
+                .with_context(|| format!("JS app {}", dir.display()))?
+                .to_json(),
+        ),
+        (None, _) => None,
+    };
+    if resuming {
         println!("Resuming the service in {}", workspace.root.display());
         for (index, _) in ports.iter().enumerate() {
             nodes.push(NodeProcess::spawn(
@@ -129,8 +141,8 @@ async fn bring_up(
             )?);
         }
         let probe = Probe::new(&workspace.service_cert(), deadline, nodes).await?;
-        probe.wait_for_service(ports, nodes).await?;
-        return Ok(());
+        govern(workspace, ports, None, deadline, nodes).await?;
+        return probe.wait_for_service(ports, nodes).await;
     }
     for (index, node_ports) in ports.iter().enumerate() {
         let dir = workspace.node_dir(index);
@@ -138,13 +150,7 @@ async fn bring_up(
             std::fs::remove_dir_all(&dir)
                 .with_context(|| format!("removing the unfinished {}", dir.display()))?;
         }
-        workspace.write_config(
-            index,
-            *node_ports,
-            first,
-            args.election_timeout_ms,
-            js_app.as_deref(),
-        )?;
+        workspace.write_config(index, *node_ports, first, args.election_timeout_ms)?;
     }
     let _ = std::fs::remove_file(workspace.service_cert());
     println!(
@@ -158,7 +164,6 @@ async fn bring_up(
         &workspace.config_file(0),
     )?);
     let probe = Probe::new(&workspace.service_cert(), deadline, nodes).await?;
-    probe.wait_for_service(&ports[..1], nodes).await?;
     for index in 1..ports.len() {
         nodes.push(NodeProcess::spawn(
             index,
@@ -166,7 +171,42 @@ async fn bring_up(
             &workspace.config_file(index),
         )?);
     }
+    govern(workspace, ports, js_app, deadline, nodes).await?;
     probe.wait_for_service(ports, nodes).await
+}
+
+/// Governs the service open as member0, through node 0.
+async fn govern(
+    workspace: &Workspace,
+    ports: &[NodePorts],
+    js_app: Option<serde_json::Value>,
+    within: Duration,
+    nodes: &mut [NodeProcess],
+) -> anyhow::Result<()> {
+    let common = workspace.common();
+    let read = |name: &str| {
+        let file = common.join(name);
+        std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))
+    };
+    let service_cert = read(workspace::SERVICE_CERT_FILE)?;
+    let member = Member::load(
+        &common.join("member0_cert.pem"),
+        &common.join("member0_privk.pem"),
+    )?;
+    let first = ports.first().context("no nodes")?;
+    let client = GovClient::new(
+        &Certificate::from_pem(&service_cert).context("the service certificate")?,
+        SocketAddr::from(([127, 0, 0, 1], first.rpc)),
+        member,
+    )?;
+    let governance = SandboxGovernance {
+        client,
+        user_cert: read("user0_cert.pem")?,
+        service_cert,
+        js_app,
+        expected_nodes: ports.len(),
+    };
+    governance.converge(within, nodes).await
 }
 
 /// Until Ctrl-C / SIGTERM (`false`) or every node has exited on its own (`true`). A node that

@@ -19,7 +19,7 @@ use super::workspace::NodePorts;
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// An error naming the first node process that has exited.
-fn exited_while_starting(processes: &mut [NodeProcess]) -> anyhow::Result<()> {
+pub fn exited_while_starting(processes: &mut [NodeProcess]) -> anyhow::Result<()> {
     for process in processes.iter_mut() {
         if let Some(status) = process.has_exited() {
             bail!(

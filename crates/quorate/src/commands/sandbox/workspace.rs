@@ -1,10 +1,10 @@
-//! The sandbox's files: `sandbox_common/` with the service certificate and the member and user
-//! identities under CCF's file names, and one `sandbox_<i>/` per node holding its
+//! The sandbox's files: `sandbox_common/` with the service certificate, the member and user
+//! identities under CCF's file names and the constitution (Quorate's default, CCF's actions), and one `sandbox_<i>/` per node holding its
 //! configuration, ledger, secrets and logs. Everything is created once; a second run finds it
 //! and resumes.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context as _;
 use quorate_crypto::KeyPair;
@@ -21,33 +21,6 @@ pub const SERVICE_CERT_FILE: &str = "service_cert.pem";
 /// Ten years: sandbox identities should outlive any sandbox.
 const IDENTITY_VALIDITY_DAYS: u32 = 10 * 365;
 
-/// The sandbox's constitution: CCF's majority rule (a proposal passes once a strict majority
-/// of active members voted for it). Stored at genesis; run once governance lands.
-const CONSTITUTION: &str = r#"export function validate(input) {
-  return { valid: true, description: "OK" };
-}
-
-export function resolve(proposal, proposerId, votes) {
-  let activeMembers = 0;
-  ccf.kv["public:ccf.gov.members.info"].forEach((value) => {
-    if (ccf.bufToJsonCompatible(value).status === "Active") {
-      activeMembers++;
-    }
-  });
-  const inFavour = votes.filter((v) => v.vote).length;
-  if (inFavour * 2 > activeMembers) {
-    return "Accepted";
-  }
-  if ((votes.length - inFavour) * 2 >= activeMembers) {
-    return "Rejected";
-  }
-  return "Open";
-}
-
-export function apply(proposal, proposalId) {}
-"#;
-
-/// Where one node listens.
 #[derive(Debug, Clone, Copy)]
 pub struct NodePorts {
     pub rpc: u16,
@@ -108,7 +81,7 @@ impl Workspace {
         }
         let constitution = common.join("constitution.js");
         if !constitution.exists() {
-            fs::write(&constitution, CONSTITUTION)
+            fs::write(&constitution, quorate_gov::DEFAULT_CONSTITUTION)
                 .with_context(|| format!("writing {}", constitution.display()))?;
         }
         Ok(())
@@ -121,7 +94,6 @@ impl Workspace {
         ports: NodePorts,
         first: NodePorts,
         election_timeout_ms: u64,
-        js_app: Option<&Path>,
     ) -> anyhow::Result<()> {
         let dir = self.node_dir(index);
         fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -151,14 +123,6 @@ impl Workspace {
                 }
             })
         };
-        let mut development = json!({
-            "auto_trust_joining_nodes": true,
-            "open_service_at_start": true,
-            "user_certificate_files": [format!("{common}/user0_cert.pem")]
-        });
-        if let Some(dir) = js_app {
-            development["js_app_bundle"] = json!(dir);
-        }
         let config = json!({
             "network": {
                 "node_to_node_interface": { "bind_address": format!("127.0.0.1:{}", ports.node_to_node) },
@@ -179,8 +143,7 @@ impl Workspace {
                 "pid_file": "node.pid",
                 "rpc_addresses_file": "rpc_addresses.json",
                 "node_to_node_address_file": "node_address.json"
-            },
-            "development": development
+            }
         });
         let file = self.config_file(index);
         fs::write(&file, serde_json::to_string_pretty(&config)?)
