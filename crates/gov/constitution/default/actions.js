@@ -43,6 +43,8 @@ const T = Object.freeze({
 
 // The value the allow-lists (code ids, measurements) hold for an allowed entry.
 const ALLOWED_TO_JOIN = "AllowedToJoin";
+// The state digest a member acks before any signature covers the state.
+const NO_STATE_DIGEST = "0".repeat(64);
 // Certificate validity (days) when service.config sets no maximum.
 const DEFAULT_MAX_VALIDITY_DAYS = 365;
 
@@ -537,11 +539,6 @@ function deployJsApp(bundle, disableBytecodeCache) {
   for (const { name, module } of bundle.modules) {
     writeJson(T.modules, moduleKey(name), module);
   }
-  if (disableBytecodeCache) {
-    clearTables(T.modulesBytecode, T.modulesQuickJsVersion);
-  } else {
-    ccf.refreshAppBytecodeCache();
-  }
   writeJson(T.interpreterFlush, singletonKey(), true);
   for (const [url, methods] of Object.entries(bundle.metadata.endpoints)) {
     for (const [method, info] of Object.entries(methods)) {
@@ -549,6 +546,13 @@ function deployJsApp(bundle, disableBytecodeCache) {
       writeJson(T.endpoints, key, { ...info, js_module: moduleKey(info.js_module) });
     }
   }
+  if (disableBytecodeCache) {
+    clearTables(T.modulesBytecode, T.modulesQuickJsVersion);
+  }
+  // Quorate keeps no bytecode in the KV: here this compiles the app just written and fails the
+  // proposal if it would not load (so the previous app keeps serving). CCF skips it when the
+  // cache is disabled; Quorate runs the check either way, as it writes nothing.
+  ccf.refreshAppBytecodeCache();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -712,10 +716,12 @@ defineAction("set_member", {
       recovery_role: args.recovery_role,
       status: "Accepted",
     });
-    // The new member acknowledges the state as of the latest signature (or updates the
-    // digest itself when there is none yet).
+    // The new member acknowledges the state as of the latest signature (all zeros before the
+    // first one, as genesis records it; the member can ask for a fresh digest).
     const signature = readJson(T.signatures, singletonKey());
-    writeJson(T.membersAcks, id, { state_digest: signature === undefined ? "" : signature.root });
+    writeJson(T.membersAcks, id, {
+      state_digest: signature === undefined ? NO_STATE_DIGEST : signature.root,
+    });
   },
 });
 
