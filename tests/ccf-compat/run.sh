@@ -3,7 +3,10 @@
 #   1. ledgers from `quorate ledger generate` pass read_ledger.py FULL and ccf_conformance_check.py,
 #      and our JSON and COSE receipts pass ccf.receipt (verify_receipts.py);
 #   2. `quorate ledger verify` accepts the independent Python writer's good sample ledger and
-#      rejects each deliberately broken variant, printing its reason.
+#      rejects each deliberately broken variant, printing its reason;
+#   3. a live 3-node sandbox: writes and receipts through Python's ssl (live_service.py), then
+#      governance signed by the package's ccf_cose_sign1 (live_governance.py), then each node's
+#      ledger checked by both sides.
 # usage: tests/ccf-compat/run.sh [path/to/quorate]     (default: target/debug/quorate)
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -84,6 +87,17 @@ for _ in $(seq 1 900); do grep -q "service open" "$W/sandbox.out" && break; slee
 expect 0 "sandbox: 3 nodes open" grep -q "service open" "$W/sandbox.out"
 expect 0 "sandbox: writes through every node, receipts (Python ssl)" \
   "$PY" "$ROOT/tests/ccf-compat/live_service.py" "$SB/sandbox_common" "$W/live_receipts" "$PORT" $((PORT+1)) $((PORT+2))
+# Governance with CCF's own signing tool: every proposal, ballot and withdrawal is signed by the
+# package's ccf_cose_sign1 (the steps share $W/gov_state; see live_governance.py).
+gov_step() {
+  expect 0 "$1" "$PY" "$ROOT/tests/ccf-compat/live_governance.py" "$SB" "$W/gov_state" "$BIN" "$2" \
+    "$PORT" $((PORT+1)) $((PORT+2))
+}
+gov_step "gov: set_user (ccf_cose_sign1), new user calls /app" user
+gov_step "gov: replay 400, non-member 401, withdrawal" replay
+gov_step "gov: set_js_app served; broken module fails (500)" js_app
+gov_step "gov: 4th node joins, trusted by proposal, serves" node
+gov_step "gov: set_constitution same ok, invalid JS refused" constitution
 kill -INT "$SANDBOX"; wait "$SANDBOX"
 expect 0 "sandbox: verify_receipts.py on /app/receipt answers" "$PY" "$SHARED/verify_receipts.py" "$W/live_receipts"
 for i in 0 1 2; do
