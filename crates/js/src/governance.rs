@@ -16,11 +16,13 @@ use std::time::{Duration, Instant};
 use rquickjs::function::Rest;
 use rquickjs::{Context, Ctx, Function, Module, Object, Value};
 
+use crate::bundle::{AppMetadata, Bundle, module_key};
 use crate::error::JsError;
 use crate::globals::{self, GovernanceSettings};
 use crate::host::{HostInput, HostOutput, HostState};
 use crate::interpreter::{Handler, LimitedRuntime, Phase, describe, to_js};
 use crate::limits::JsLimits;
+use crate::loader::{BundleLoader, BundleResolver};
 
 /// Governance code to run: a module name (for error messages and stack traces) and its source.
 #[derive(Debug, Clone, Copy)]
@@ -90,18 +92,34 @@ pub fn call_governance(
 
 /// Compiles `source` as a module (nothing run); Err with the syntax error otherwise.
 pub fn check_module_syntax(name: &str, source: &str) -> Result<(), JsError> {
+    let modules = std::collections::BTreeMap::from([(module_key(name), source.to_owned())]);
+    check_bundle(&Arc::new(Bundle::new(AppMetadata::default(), modules)?))
+}
+
+/// Compiles every module of `bundle` (nothing run), resolving its imports within the bundle:
+/// Err with the first syntax error or missing import.
+pub fn check_bundle(bundle: &Arc<Bundle>) -> Result<(), JsError> {
     let sandbox = LimitedRuntime::new(JsLimits::default())?;
+    sandbox.runtime.set_loader(
+        BundleResolver,
+        BundleLoader {
+            bundle: Rc::new(RefCell::new(Some(Arc::clone(bundle)))),
+        },
+    );
     let context =
         Context::full(&sandbox.runtime).map_err(|e| JsError::Interpreter(e.to_string()))?;
-    let handler = Handler {
-        module: name,
-        function: "",
-    };
-    context.with(|ctx| {
-        Module::declare(ctx.clone(), name, source)
-            .map(|_| ())
-            .map_err(|e| describe(&ctx, e, Phase::Module, false, handler))
-    })
+    for (name, source) in &bundle.modules {
+        let handler = Handler {
+            module: name,
+            function: "",
+        };
+        context.with(|ctx| {
+            Module::declare(ctx.clone(), name.as_str(), source.as_str())
+                .map(|_| ())
+                .map_err(|e| describe(&ctx, e, Phase::Module, false, handler))
+        })?;
+    }
+    Ok(())
 }
 
 /// Runs the call in a fresh runtime, with `state` swapped into the context's host for it.

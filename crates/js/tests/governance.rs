@@ -793,7 +793,7 @@ fn validate_constitution_and_check_module_syntax() {
     assert_eq!(check_module_syntax("ok.js", "for (;;) {} throw 1;"), Ok(()));
     match check_module_syntax("bad.js", "export function f( {") {
         Err(JsError::Module { module, message }) => {
-            assert_eq!(module, "bad.js");
+            assert_eq!(module, "/bad.js");
             assert!(!message.is_empty());
         }
         other => panic!("expected a syntax error, got {other:?}"),

@@ -220,13 +220,22 @@ async fn redirect_mode_sends_writes_to_the_primary() {
     }
     sandbox.resume(STARTUP);
     let user = sandbox.tls(Some("user0"));
-    let primary = eventually(SETTLE, "a primary", || primary_index(&sandbox, 0)).await;
-    let backup = (primary + 1) % 3;
-    let mut at_backup = Connection::connect(&user, sandbox.address(backup))
-        .await
-        .unwrap();
-    let redirected = post_record(&mut at_backup, "private", 7, "redirected").await;
-    assert_eq!(redirected.status, StatusCode::TEMPORARY_REDIRECT);
+    // Right after a resume the primary may still change: ask again until a backup redirects.
+    let (primary, mut at_backup, redirected) =
+        eventually(SETTLE, "a backup that redirects writes", || async {
+            let primary = primary_index(&sandbox, 0).await?;
+            let backup = (primary + 1) % 3;
+            let mut at_backup = Connection::connect(&user, sandbox.address(backup))
+                .await
+                .ok()?;
+            let redirected = post_record(&mut at_backup, "private", 7, "redirected").await;
+            if redirected.status != StatusCode::TEMPORARY_REDIRECT {
+                println!("backup {backup} answered {}", redirected.status);
+                return None;
+            }
+            Some((primary, at_backup, redirected))
+        })
+        .await;
     let location = redirected.headers["location"].to_str().unwrap().to_owned();
     assert_eq!(
         location,

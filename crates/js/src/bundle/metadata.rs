@@ -49,7 +49,7 @@ pub struct EndpointMetadata {
 }
 
 /// The whole `app.json`: path template → lowercase method → endpoint.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct AppMetadata {
     pub endpoints: BTreeMap<String, BTreeMap<String, EndpointMetadata>>,
 }

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Instant;
 
 use aws_lc_rs::encoding::AsDer;
@@ -31,7 +32,7 @@ use super::natives::{Shared, latin1, whole, with_tx};
 use crate::bundle::Bundle;
 use crate::error::JsError;
 use crate::governance::{
-    ExportCheck, GovernanceContext, NodeAction, check_module_syntax, exported_functions,
+    ExportCheck, GovernanceContext, NodeAction, check_bundle, exported_functions,
 };
 use crate::limits::JsLimits;
 
@@ -243,13 +244,10 @@ pub fn install<'js>(
 /// The app `tx` holds loads: its tables parse, its endpoints name modules it has, and every
 /// module compiles.
 fn check_app(tx: &mut Tx) -> Result<(), JsError> {
-    let Some(bundle) = Bundle::from_kv(tx)? else {
-        return Ok(());
-    };
-    for (name, source) in &bundle.modules {
-        check_module_syntax(name, source)?;
+    match Bundle::from_kv(tx)? {
+        Some(bundle) => check_bundle(&Arc::new(bundle)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
