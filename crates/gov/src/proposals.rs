@@ -249,12 +249,12 @@ fn fail(tx: &mut Tx, proposal_id: &str, proposal: &str, info: &ProposalInfo) -> 
     if let Err(error) = write_json(tx, tables::PROPOSALS_INFO, proposal_id, info) {
         return error;
     }
-    let mut message = format!("Proposal {proposal_id} failed: {}", failure.reason);
-    if let Some(trace) = &failure.trace {
-        message.push('\n');
-        message.push_str(trace);
-    }
-    GovError::ProposalFailed(message)
+    // CCF's message: its formatter of the failure, `"{reason}\nTrace: {trace or N/A}"`.
+    GovError::ProposalFailed(format!(
+        "{}\nTrace: {}",
+        failure.reason,
+        failure.trace.as_deref().unwrap_or("N/A")
+    ))
 }
 
 /// Once a proposal closes, CCF forgets every other closed proposal (only Open ones and the
