@@ -72,6 +72,25 @@ done
 expect nz "sample good vs another service cert" "$BIN" ledger verify "$W/s_good/ledger" \
   --service-cert "$W/gen_40/service_cert.pem"
 
+# ------------------------------------------------ `quorate gov sign` makes ccf_cose_sign1's envelopes
+# Same member, content, type, proposal id and time: the protected header (byte for byte), the
+# unprotected header and the payload must equal those of CCF's tool; both signatures verify.
+(cd "$W" && "$VENV/bin/keygenerator.sh" --name gm >/dev/null 2>&1)
+printf '{"ballot": "export function vote (proposal, proposerId) { return true }"}' > "$W/gm_ballot.json"
+expect 0 "quorate gov sign: a ballot" "$BIN" gov --signing-cert "$W/gm_cert.pem" --signing-key "$W/gm_privk.pem" \
+  sign --content "$W/gm_ballot.json" --msg-type ballot --proposal-id 1d2c3b4a --created-at 1735689600 \
+  --output "$W/gm_ours.cose"
+"$VENV/bin/ccf_cose_sign1" --content "$W/gm_ballot.json" --signing-key "$W/gm_privk.pem" \
+  --signing-cert "$W/gm_cert.pem" --ccf-gov-msg-type ballot --ccf-gov-msg-proposal-id 1d2c3b4a \
+  --ccf-gov-msg-created-at 2025-01-01T00:00:00+00:00 > "$W/gm_theirs.cose"
+expect 0 "  same headers and payload as ccf_cose_sign1" "$PY" -c '
+import sys, cbor2
+ours, theirs = (cbor2.loads(open(f, "rb").read()) for f in sys.argv[1:3])
+assert ours.tag == theirs.tag == 18
+assert ours.value[0] == theirs.value[0], (ours.value[0].hex(), theirs.value[0].hex())
+assert ours.value[1] == theirs.value[1] and ours.value[2] == theirs.value[2]
+print("verified: protected header, unprotected header and payload equal")' "$W/gm_ours.cose" "$W/gm_theirs.cose"
+expect 0 "  ours verifies with ccf.cose (cose_check.py)" "$PY" "$SHARED/cose_check.py" "$W/gm_ours.cose" "$W/gm_cert.pem" "$W/gm_ballot.json"
 # ------------------------------------------------ a live service's ledgers and receipts
 # `quorate sandbox` runs three node processes; Python's OpenSSL client writes through every node
 # (backups forward), then CCF's package checks each node's ledger and every receipt.

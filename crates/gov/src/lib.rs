@@ -25,7 +25,9 @@ pub use member::{MemberAck, MemberInfo, MemberStatus, NO_STATE_DIGEST};
 pub use proposal_info::{Failure, ProposalInfo, ProposalState};
 pub use proposals::{GovOutcome, create_proposal, proposal_info, withdraw_proposal};
 pub use replay::DEFAULT_WINDOW_SIZE;
-pub use signed_request::{COSE_CONTENT_TYPE, MemberRequest, Signer, authenticate, is_hex_id};
+pub use signed_request::{
+    COSE_CONTENT_TYPE, MemberRequest, Signer, authenticate, is_hex_id, parse_proposal_id,
+};
 
 /// CCF's default constitution, written for Quorate: `validate`, `resolve` and `apply` with
 /// every default action, as one module (CCF concatenates its constitution files the same way).

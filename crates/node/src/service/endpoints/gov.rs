@@ -60,6 +60,7 @@ pub fn endpoints() -> Vec<NodeEndpoint> {
         }),
         read("/gov/members/proposals/{proposalId}", |tx, request| {
             let id = param(request, "proposalId");
+            quorate_gov::parse_proposal_id(&id)?;
             let info = quorate_gov::proposal_info(tx, &id)?.ok_or_else(|| {
                 GovError::ProposalNotFound(format!("Could not find proposal {id}."))
             })?;
@@ -69,6 +70,7 @@ pub fn endpoints() -> Vec<NodeEndpoint> {
             "/gov/members/proposals/{proposalId}/actions",
             |tx, request| {
                 let id = param(request, "proposalId");
+                quorate_gov::parse_proposal_id(&id)?;
                 let raw = tx
                     .get(quorate_ledger::tables::PROPOSALS, id.as_bytes())
                     .ok_or_else(|| {

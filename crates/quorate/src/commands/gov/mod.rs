@@ -57,7 +57,7 @@ enum GovCommand {
     Show { proposal_id: String },
     /// Acknowledge the service's state, which makes an Accepted member Active.
     Ack,
-    /// Sign a request and write the COSE Sign1 envelope to stdout (CCF's `ccf_cose_sign1`).
+    /// Sign a request and write the COSE Sign1 envelope (CCF's `ccf_cose_sign1`).
     Sign {
         /// The payload to sign.
         #[arg(long)]
@@ -72,6 +72,9 @@ enum GovCommand {
         /// Seconds since the epoch (default: now).
         #[arg(long)]
         created_at: Option<u64>,
+        /// Write the envelope here instead of stdout.
+        #[arg(long)]
+        output: Option<PathBuf>,
     },
 }
 
@@ -82,6 +85,7 @@ pub fn run(args: GovArgs) -> anyhow::Result<ExitCode> {
         msg_type,
         proposal_id,
         created_at,
+        output,
     } = &args.command
     {
         let payload =
@@ -94,7 +98,11 @@ pub fn run(args: GovArgs) -> anyhow::Result<ExitCode> {
             proposal_id.as_deref(),
             &payload,
         )?;
-        std::io::Write::write_all(&mut std::io::stdout(), &envelope)?;
+        match output {
+            Some(file) => std::fs::write(file, &envelope)
+                .with_context(|| format!("writing {}", file.display()))?,
+            None => std::io::Write::write_all(&mut std::io::stdout(), &envelope)?,
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let service_cert_pem = std::fs::read_to_string(&args.service_cert)
