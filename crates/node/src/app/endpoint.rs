@@ -47,7 +47,7 @@ pub enum AppHandler {
 }
 
 /// CCF's auth policy names an app may use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AppAuth {
     /// `user_cert`: the TLS client certificate is in `public:ccf.gov.users.certs`.
     UserCert,
@@ -57,6 +57,23 @@ pub enum AppAuth {
     AnyCert,
     /// `no_auth`.
     NoAuth,
+    /// A policy this node does not implement (an app's unknown or malformed `authn_policies`
+    /// entry, as written): every caller is refused with 401 naming it, so an endpoint never
+    /// ends up less protected than its app declared.
+    Unsupported(String),
+}
+
+impl AppAuth {
+    /// CCF's name for the policy (for an unsupported one, what the app declared).
+    pub fn name(&self) -> String {
+        match self {
+            AppAuth::UserCert => "user_cert".into(),
+            AppAuth::MemberCert => "member_cert".into(),
+            AppAuth::AnyCert => "any_cert".into(),
+            AppAuth::NoAuth => "no_auth".into(),
+            AppAuth::Unsupported(declared) => declared.clone(),
+        }
+    }
 }
 
 /// One endpoint of an app. `path` is relative to `/app` (`/log/private` serves

@@ -35,6 +35,9 @@ pub enum AuthPolicy {
     UserCert(Arc<dyn CertificateLookup>),
     /// `member_cert`: a client certificate the lookup knows as a member.
     MemberCert(Arc<dyn CertificateLookup>),
+    /// A policy the node does not implement, named as declared: refuses every caller, so an
+    /// endpoint is never opened by a policy nobody checks.
+    Unsupported(String),
 }
 
 impl AuthPolicy {
@@ -48,23 +51,33 @@ impl AuthPolicy {
         AuthPolicy::MemberCert(Arc::new(lookup))
     }
 
-    /// CCF's name for the policy (`request.caller.policy` in JS apps, OpenAPI security schemes).
-    pub fn name(&self) -> &'static str {
+    /// CCF's name for the policy (`request.caller.policy` in JS apps, OpenAPI security schemes);
+    /// an unsupported policy's name as declared.
+    pub fn name(&self) -> String {
         match self {
-            AuthPolicy::NoAuth => "no_auth",
-            AuthPolicy::AnyCert => "any_cert",
-            AuthPolicy::UserCert(_) => "user_cert",
-            AuthPolicy::MemberCert(_) => "member_cert",
+            AuthPolicy::NoAuth => "no_auth".into(),
+            AuthPolicy::AnyCert => "any_cert".into(),
+            AuthPolicy::UserCert(_) => "user_cert".into(),
+            AuthPolicy::MemberCert(_) => "member_cert".into(),
+            AuthPolicy::Unsupported(declared) => declared.clone(),
         }
     }
 
     /// The identity if this policy accepts the caller, else CCF's reason why not.
-    fn authenticate(&self, caller: &Caller) -> Result<AuthnIdentity, &'static str> {
+    fn authenticate(&self, caller: &Caller) -> Result<AuthnIdentity, String> {
         match (self, caller) {
+            (AuthPolicy::Unsupported(declared), _) => Err(format!(
+                "Authentication policy {declared} is not supported by this node, so the \
+                 endpoint refuses every caller"
+            )),
             (AuthPolicy::NoAuth, _) => Ok(AuthnIdentity::NoAuth),
-            (AuthPolicy::AnyCert, Caller::Anonymous) => Err("No caller certificate"),
-            (AuthPolicy::UserCert(_), Caller::Anonymous) => Err("No caller user certificate"),
-            (AuthPolicy::MemberCert(_), Caller::Anonymous) => Err("No caller member certificate"),
+            (AuthPolicy::AnyCert, Caller::Anonymous) => Err("No caller certificate".into()),
+            (AuthPolicy::UserCert(_), Caller::Anonymous) => {
+                Err("No caller user certificate".into())
+            }
+            (AuthPolicy::MemberCert(_), Caller::Anonymous) => {
+                Err("No caller member certificate".into())
+            }
             (
                 AuthPolicy::AnyCert,
                 Caller::Certificate {
@@ -88,7 +101,7 @@ impl AuthPolicy {
                         data,
                     })
                 })
-                .ok_or("Could not find matching user certificate"),
+                .ok_or_else(|| "Could not find matching user certificate".into()),
             (
                 AuthPolicy::MemberCert(lookup),
                 Caller::Certificate {
@@ -103,14 +116,14 @@ impl AuthPolicy {
                         data,
                     })
                 })
-                .ok_or("Could not find matching member certificate"),
+                .ok_or_else(|| "Could not find matching member certificate".into()),
         }
     }
 }
 
 impl fmt::Debug for AuthPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.write_str(&self.name())
     }
 }
 
@@ -168,4 +181,36 @@ pub(crate) fn authenticate(
         }
     }
     Err(reasons.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user_cert_caller() -> Caller {
+        Caller::Certificate {
+            der: bytes::Bytes::from_static(b"cert"),
+            fingerprint_sha256_hex: "ab".repeat(32),
+        }
+    }
+
+    /// An unsupported policy refuses everyone and says why; it never passes as if absent.
+    #[test]
+    fn unsupported_policies_refuse_every_caller() {
+        let policies = [AuthPolicy::Unsupported("jwt".into())];
+        for caller in [Caller::Anonymous, user_cert_caller()] {
+            let refused = authenticate(&policies, &caller).unwrap_err();
+            assert!(
+                refused.contains("Authentication policy jwt is not supported"),
+                "{refused}"
+            );
+        }
+        // As in CCF, a list passes when any one policy does.
+        let either = [AuthPolicy::Unsupported("jwt".into()), AuthPolicy::AnyCert];
+        assert!(authenticate(&either, &Caller::Anonymous).is_err());
+        assert!(matches!(
+            authenticate(&either, &user_cert_caller()),
+            Ok(AuthnIdentity::AnyCert { .. })
+        ));
+    }
 }

@@ -45,16 +45,7 @@ pub fn endpoints(bundle: &Arc<Bundle>) -> Vec<NodeEndpoint> {
             let auth = metadata
                 .authn_policies
                 .iter()
-                .filter_map(|policy| match policy.as_str() {
-                    Some("user_cert") => Some(AppAuth::UserCert),
-                    Some("member_cert") => Some(AppAuth::MemberCert),
-                    Some("any_cert") => Some(AppAuth::AnyCert),
-                    Some("no_auth") => Some(AppAuth::NoAuth),
-                    other => {
-                        tracing::warn!(policy = ?other, %path, "authentication policy not supported yet; ignored");
-                        None
-                    }
-                })
+                .map(|policy| app_auth(policy, path))
                 .collect();
             endpoints.push(NodeEndpoint {
                 method,
@@ -78,6 +69,27 @@ pub fn endpoints(bundle: &Arc<Bundle>) -> Vec<NodeEndpoint> {
         }
     }
     endpoints
+}
+
+/// The policy an `authn_policies` entry names. One this node does not implement becomes
+/// [`AppAuth::Unsupported`], which refuses every caller: dropping it instead would leave an
+/// endpoint declared `["jwt"]` with no policies, i.e. open to anyone.
+fn app_auth(policy: &serde_json::Value, path: &str) -> AppAuth {
+    match policy.as_str() {
+        Some("user_cert") => AppAuth::UserCert,
+        Some("member_cert") => AppAuth::MemberCert,
+        Some("any_cert") => AppAuth::AnyCert,
+        Some("no_auth") => AppAuth::NoAuth,
+        other => {
+            let declared = other.map_or_else(|| policy.to_string(), str::to_owned);
+            tracing::warn!(
+                policy = %declared,
+                %path,
+                "authentication policy not supported; the endpoint refuses every caller"
+            );
+            AppAuth::Unsupported(declared)
+        }
+    }
 }
 
 /// Runs `endpoint` for `request` on this node.
@@ -319,5 +331,63 @@ fn caller(identity: &AuthnIdentity, tls: &Caller) -> serde_json::Value {
         } => serde_json::json!({"policy": "any_cert", "id": fingerprint_sha256_hex, "cert": cert}),
         AuthnIdentity::NoAuth => serde_json::json!({"policy": "no_auth"}),
         AuthnIdentity::Unauthenticated => serde_json::Value::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn bundle(policies: serde_json::Value) -> Arc<Bundle> {
+        let metadata = json!({"endpoints": {"/e": {"get": {
+            "js_module": "e.js",
+            "js_function": "f",
+            "authn_policies": policies,
+            "forwarding_required": "never",
+        }}}});
+        Arc::new(
+            Bundle::from_json(&json!({
+                "metadata": metadata,
+                "modules": [{"name": "e.js", "module": "export function f() {}"}],
+            }))
+            .unwrap(),
+        )
+    }
+
+    fn auth_of(policies: serde_json::Value) -> Vec<AppAuth> {
+        let endpoints = endpoints(&bundle(policies));
+        assert_eq!(endpoints.len(), 1);
+        endpoints[0].auth.clone()
+    }
+
+    #[test]
+    fn known_policies_map_to_their_checks() {
+        assert_eq!(
+            auth_of(json!(["user_cert", "member_cert", "any_cert", "no_auth"])),
+            [
+                AppAuth::UserCert,
+                AppAuth::MemberCert,
+                AppAuth::AnyCert,
+                AppAuth::NoAuth
+            ]
+        );
+    }
+
+    /// A policy the node cannot check is kept, as one that refuses: never dropped, which would
+    /// leave the endpoint with fewer checks than declared (with none, open to anyone).
+    #[test]
+    fn unknown_or_malformed_policies_are_kept_as_refusing() {
+        assert_eq!(
+            auth_of(json!(["magic_token"])),
+            [AppAuth::Unsupported("magic_token".into())]
+        );
+        assert_eq!(
+            auth_of(json!([42, {"any_of": ["user_cert"]}])),
+            [
+                AppAuth::Unsupported("42".into()),
+                AppAuth::Unsupported(r#"{"any_of":["user_cert"]}"#.into())
+            ]
+        );
     }
 }

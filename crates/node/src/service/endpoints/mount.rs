@@ -86,6 +86,7 @@ where
             AppAuth::MemberCert => context.member_cert_policy(),
             AppAuth::AnyCert => AuthPolicy::AnyCert,
             AppAuth::NoAuth => AuthPolicy::NoAuth,
+            AppAuth::Unsupported(declared) => AuthPolicy::Unsupported(declared.clone()),
         })
         .collect();
     let mode = if endpoint.writes {

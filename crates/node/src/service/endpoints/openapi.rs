@@ -23,15 +23,6 @@ pub fn endpoint(endpoints: Vec<NodeEndpoint>, app_name: Option<String>) -> NodeE
     )
 }
 
-fn policy_name(auth: AppAuth) -> &'static str {
-    match auth {
-        AppAuth::UserCert => "user_cert",
-        AppAuth::MemberCert => "member_cert",
-        AppAuth::AnyCert => "any_cert",
-        AppAuth::NoAuth => "no_auth",
-    }
-}
-
 fn document(endpoints: &[NodeEndpoint], app_name: Option<&str>) -> Value {
     let mut paths = Map::new();
     for endpoint in endpoints {
@@ -39,7 +30,7 @@ fn document(endpoints: &[NodeEndpoint], app_name: Option<&str>) -> Value {
             .auth
             .iter()
             .filter(|auth| **auth != AppAuth::NoAuth)
-            .map(|auth| json!({ policy_name(*auth): [] }))
+            .map(|auth| json!({ auth.name(): [] }))
             .collect();
         let mut operation = json!({
             "responses": { "default": { "description": "Default response" } },
