@@ -52,3 +52,5 @@ pub const JS_EXCEPTION: &str = "JSException";
 pub const MISSING_API_VERSION_PARAMETER: &str = "MissingApiVersionParameter";
 /// A `/gov` request with an api-version this node does not serve (400).
 pub const UNSUPPORTED_API_VERSION_VALUE: &str = "UnsupportedApiVersionValue";
+/// A path parameter that is not a valid id (400).
+pub const INVALID_RESOURCE_NAME: &str = "InvalidResourceName";

@@ -1,5 +1,5 @@
-//! CCF's common endpoints, served under `/app` and `/node`: the commit point, a transaction's
-//! status and a committed transaction's receipt.
+//! CCF's common endpoints, served under `/app`, `/node` and `/gov`: the commit point, a
+//! transaction's status and a committed transaction's receipt.
 
 use std::sync::Arc;
 
@@ -13,10 +13,10 @@ use crate::frontend::{EndpointRequest, EndpointResponse, error_code};
 use crate::service::context::NodeContext;
 use crate::service::historical::receipt;
 
-/// `/app/commit`, `/app/tx`, `/app/receipt` and their `/node` twins.
+/// `/app/commit`, `/app/tx`, `/app/receipt` and their `/node` and `/gov` twins.
 pub fn endpoints() -> Vec<NodeEndpoint> {
     let mut endpoints = Vec::new();
-    for prefix in ["/app", "/node"] {
+    for prefix in ["/app", "/node", "/gov"] {
         endpoints.push(NodeEndpoint::builtin(
             Method::GET,
             &format!("{prefix}/commit"),

@@ -17,7 +17,7 @@ use quorate_kv::Tx;
 use serde_json::Value;
 
 use super::NodeEndpoint;
-use super::mount::execute;
+use super::mount::{execute, parse_txid, refused_response};
 use crate::app::{AppAuth, query_param};
 use crate::frontend::{EndpointRequest, EndpointResponse, ForwardingRule, error_code};
 use crate::service::context::NodeContext;
@@ -129,6 +129,12 @@ pub fn endpoints() -> Vec<NodeEndpoint> {
         read("/gov/service/users/{userId}", |tx, request| {
             views::user_by_id(tx, &param(request, "userId")).map(Body::Json)
         }),
+        NodeEndpoint::builtin(
+            Method::GET,
+            "/gov/service/transactions/{transactionId}",
+            &[AppAuth::NoAuth],
+            transaction_status,
+        ),
         read("/gov/service/nodes", |tx, _| {
             Ok(Body::Json(views::nodes(tx)))
         }),
@@ -136,6 +142,39 @@ pub fn endpoints() -> Vec<NodeEndpoint> {
             views::node_by_id(tx, &param(request, "nodeId")).map(Body::Json)
         }),
     ]
+}
+
+/// `GET /gov/service/transactions/{transactionId}` (`commit` names the commit point):
+/// `{status, transactionId}` in the API's camelCase.
+async fn transaction_status(
+    context: Arc<NodeContext>,
+    request: EndpointRequest,
+) -> EndpointResponse {
+    if let Err(response) = check_api_version(&request) {
+        return response;
+    }
+    let text = param(&request, "transactionId");
+    let txid = if text == "commit" {
+        context.status().last_committed
+    } else {
+        match parse_txid(&text) {
+            Some(txid) => txid,
+            None => {
+                return EndpointResponse::error(
+                    StatusCode::BAD_REQUEST,
+                    error_code::INVALID_RESOURCE_NAME,
+                    format!("'{text}' is not a valid transaction ID."),
+                );
+            }
+        }
+    };
+    match context.driver.query(move |node| node.tx_status(txid)).await {
+        Ok(status) => EndpointResponse::json(
+            StatusCode::OK,
+            &serde_json::json!({ "transactionId": txid.to_string(), "status": status.as_str() }),
+        ),
+        Err(refused) => refused_response(refused),
+    }
 }
 
 /// What a view answers.
