@@ -59,7 +59,7 @@ export function statuses(request) {
                   c.getStatusForTxId(2, 11), c.getStatusForTxId(3, 20), c.getStatusForTxId(4, 13),
                   c.getViewForSeqno(1), c.getViewForSeqno(10), c.getViewForSeqno(13)] };
 }
-export function unsupported(request) { return ccf.pemToId("x"); }
+export function unsupported(request) { return ccf.tcbHexToPolicy("x"); }
 "#;
 
 fn bundle(extra_modules: &[(&str, &str)]) -> Arc<Bundle> {

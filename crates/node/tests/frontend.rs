@@ -1,5 +1,5 @@
 //! The client frontend over real TLS on loopback: HTTP/1.1 and HTTP/2, callers and auth
-//! policies, CCF's error bodies, limits, session caps, router swaps and shutdown.
+//! policies (certificates, JWT bearer tokens, COSE-signed bodies), CCF's error bodies, limits, session caps, router swaps and shutdown.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::future::Future;
@@ -7,19 +7,26 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::KeySize;
+use aws_lc_rs::signature::{KeyPair as _, RSA_PKCS1_SHA256, RsaKeyPair};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, StatusCode, Version};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use quorate_crypto::cose::{CborValue, HeaderLabel, Sign1Builder};
 use quorate_crypto::{
     Certificate, KeyPair, SubjectAltName, Validity, create_endorsed_certificate,
     create_self_signed_certificate, create_service_certificate,
 };
 use quorate_node::frontend::{
     AuthPolicy, AuthnIdentity, Caller, Endpoint, EndpointRegistry, EndpointRequest,
-    EndpointResponse, FrontendLimits, FrontendOptions, FrontendServer, Router, TransactionId,
-    crypto_provider, server_tls_config,
+    EndpointResponse, FrontendLimits, FrontendOptions, FrontendServer, JwtSigningKey,
+    KnownIdentity, Router, TransactionId, crypto_provider, server_tls_config,
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
@@ -268,6 +275,13 @@ async fn describe(request: EndpointRequest) -> EndpointResponse {
         AuthnIdentity::AnyCert {
             fingerprint_sha256_hex,
         } => json!(fingerprint_sha256_hex),
+        AuthnIdentity::UserCose(identity) | AuthnIdentity::MemberCose(identity) => {
+            json!({ "id": identity.id, "content": String::from_utf8_lossy(&identity.content) })
+        }
+        AuthnIdentity::Jwt(identity) => {
+            json!({ "issuer": identity.key_issuer, "sub": identity.payload["sub"] })
+        }
+        AuthnIdentity::AllOf(identities) => json!(identities.len()),
         AuthnIdentity::Unauthenticated | AuthnIdentity::NoAuth => Value::Null,
     };
     EndpointResponse::json(
@@ -474,6 +488,195 @@ async fn auth_policies_accept_or_answer_401() {
                 }
             }
         }
+        server.shutdown(SHUTDOWN_GRACE).await;
+    })
+    .await;
+}
+
+/// A JWT for `kid`, signed with `key`.
+fn rs256_token(key: &RsaKeyPair, kid: &str, payload: &Value) -> String {
+    let signed = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(json!({"alg": "RS256", "kid": kid}).to_string()),
+        URL_SAFE_NO_PAD.encode(payload.to_string())
+    );
+    let mut signature = vec![0; key.public_modulus_len()];
+    key.sign(
+        &RSA_PKCS1_SHA256,
+        &SystemRandom::new(),
+        signed.as_bytes(),
+        &mut signature,
+    )
+    .unwrap();
+    format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature))
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Bearer tokens and signed bodies through the server: accepted with the identity the policy
+/// established, refused with 401, CCF's reasons and `WWW-Authenticate` challenge; a policy the
+/// node does not implement refuses everyone.
+#[tokio::test]
+async fn jwt_and_cose_policies_accept_or_answer_401() {
+    bounded(async {
+        let pki = pki();
+        let issuer_key = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+        let stranger_key = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+        let key = JwtSigningKey {
+            public_key_der: issuer_key.public_key().as_der().unwrap().as_ref().to_vec(),
+            issuer: "https://issuer.example.com".into(),
+            constraint: None,
+        };
+        let keys = move |kid: &str| Ok(if kid == "k1" { vec![key.clone()] } else { vec![] });
+        let (user_cert, user_key) = (pki.user.0.clone(), &pki.user.1);
+        let user_id = user_cert.fingerprint_sha256_hex();
+        let users = move |id: &str| {
+            (id == user_cert.fingerprint_sha256_hex()).then(|| KnownIdentity {
+                cert_pem: user_cert.pem().to_owned(),
+                data: Value::Null,
+                active: false,
+            })
+        };
+        let endpoints = vec![
+            Endpoint::new(Method::GET, "/jwt", vec![AuthPolicy::jwt(keys)], describe),
+            Endpoint::new(
+                Method::POST,
+                "/signed",
+                vec![AuthPolicy::user_cose_sign1(users)],
+                describe,
+            ),
+            Endpoint::new(
+                Method::GET,
+                "/magic",
+                vec![AuthPolicy::Unsupported("magic_token".into())],
+                describe,
+            ),
+        ];
+        let (server, _) = start(&pki, endpoints, FrontendOptions::default()).await;
+        let mut client = Client::connect(&pki, server.local_addr(), ANONYMOUS_H1).await;
+        let now = unix_now();
+        let claims = json!({"iss": "https://issuer.example.com", "sub": "alice", "exp": now + 600});
+        let expired = json!({"iss": "https://issuer.example.com", "sub": "alice", "exp": now - 600});
+        let jwt_cases = [
+            (Some(rs256_token(&issuer_key, "k1", &claims)), None),
+            (None, Some("Missing authorization header")),
+            (
+                Some(rs256_token(&issuer_key, "k1", &expired)),
+                Some("is after token's Expiration Time (exp) claim"),
+            ),
+            (
+                Some(rs256_token(&issuer_key, "k2", &claims)),
+                Some("JWT signing key not found for kid k2"),
+            ),
+            (
+                Some(rs256_token(&stranger_key, "k1", &claims)),
+                Some("Signature verification failed"),
+            ),
+        ];
+        for (token, refusal) in jwt_cases {
+            let mut request = client.request(Method::GET, "/jwt", Bytes::new());
+            if let Some(token) = &token {
+                request.headers_mut().insert(
+                    "authorization",
+                    format!("Bearer {token}").parse().unwrap(),
+                );
+            }
+            let reply = client.send(request).await.unwrap();
+            match refusal {
+                None => {
+                    assert_eq!(reply.status, StatusCode::OK);
+                    let body = reply.json();
+                    assert_eq!(body["policy"], "jwt");
+                    assert_eq!(
+                        body["identity"],
+                        json!({"issuer": "https://issuer.example.com", "sub": "alice"})
+                    );
+                }
+                Some(reason) => {
+                    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{reason}");
+                    assert_eq!(reply.ccf_error_code(), "InvalidAuthenticationInfo");
+                    let message = reply.json()["error"]["message"].as_str().unwrap().to_owned();
+                    assert!(message.contains(reason), "{message}");
+                    assert_eq!(
+                        reply.headers["www-authenticate"],
+                        r#"Bearer realm="JWT bearer token access", error="invalid_token""#
+                    );
+                }
+            }
+        }
+
+        let sign = |key: &KeyPair, kid: &str| {
+            Sign1Builder::new()
+                .kid(kid.as_bytes())
+                .protected(HeaderLabel::Text("ccf.msg.type".into()), CborValue::from("t"))
+                .sign(key, b"signed content")
+                .unwrap()
+        };
+        let cose_cases = [
+            (sign(user_key, &user_id), "application/cose", None),
+            (
+                b"signed content".to_vec(),
+                "application/cose",
+                Some("Failed to parse COSE_Sign1 outer array"),
+            ),
+            (
+                sign(user_key, &user_id),
+                "application/json",
+                Some("Content type is not set to application/cose"),
+            ),
+            (
+                sign(&pki.stranger.1, &pki.stranger.0.fingerprint_sha256_hex()),
+                "application/cose",
+                Some("Signer is not a known user"),
+            ),
+            (
+                sign(&pki.stranger.1, &user_id),
+                "application/cose",
+                Some("Failed to validate COSE Sign1"),
+            ),
+        ];
+        for (body, content_type, refusal) in cose_cases {
+            let mut request = client.request(Method::POST, "/signed", body);
+            request
+                .headers_mut()
+                .insert("content-type", content_type.parse().unwrap());
+            let reply = client.send(request).await.unwrap();
+            match refusal {
+                None => {
+                    assert_eq!(reply.status, StatusCode::OK);
+                    let body = reply.json();
+                    assert_eq!(body["policy"], "user_cose_sign1");
+                    assert_eq!(
+                        body["identity"],
+                        json!({"id": pki.user.0.fingerprint_sha256_hex(), "content": "signed content"})
+                    );
+                }
+                Some(reason) => {
+                    assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{reason}");
+                    let message = reply.json()["error"]["message"].as_str().unwrap().to_owned();
+                    assert!(message.contains(reason), "{message}");
+                    assert_eq!(
+                        reply.headers["www-authenticate"],
+                        r#"COSE-SIGN1 realm="Signed request access""#
+                    );
+                }
+            }
+        }
+
+        let reply = client.get("/magic").await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(reply.ccf_error_code(), "InvalidAuthenticationInfo");
+        assert!(
+            reply.json()["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("Authentication policy magic_token is not supported")
+        );
         server.shutdown(SHUTDOWN_GRACE).await;
     })
     .await;

@@ -258,6 +258,26 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared, mode: Mode) -> rquickjs::Resu
         )?,
     )?;
     natives.set(
+        "pem_to_id",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, pem: String| -> rquickjs::Result<String> {
+                quorate_crypto::Certificate::from_pem(&pem)
+                    .map(|certificate| certificate.fingerprint_sha256_hex())
+                    .map_err(|error| throw(&ctx, &format!("Failed to parse PEM: {error}")))
+            },
+        )?,
+    )?;
+    natives.set(
+        "latin1_to_buffer",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, data: String| -> rquickjs::Result<Value<'js>> {
+                buffer(&ctx, &latin1(&ctx, &data)?)
+            },
+        )?,
+    )?;
+    natives.set(
         "utf8_decode",
         Function::new(
             ctx.clone(),

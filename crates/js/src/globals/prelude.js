@@ -250,7 +250,8 @@
     },
     enableUntrustedDateTime: (enable) => Boolean(enable),
     enableMetricsLogging: (enable) => Boolean(enable),
-    pemToId: notSupported("ccf.pemToId"),
+    // CCF's user and member id: hex SHA-256 of the certificate's DER.
+    pemToId: (pem) => q.pem_to_id(String(pem)),
     tcbHexToPolicy: notSupported("ccf.tcbHexToPolicy"),
   };
   // Each request's historical state (historical endpoints only).
@@ -296,6 +297,20 @@
   Object.freeze(ccf);
   Object.defineProperty(globalThis, "ccf", { value: ccf, writable: false, configurable: false });
 
+  // request.caller: COSE content arrives as one char per byte and is an ArrayBuffer in CCF
+  // (also inside an all_of caller).
+  const withBuffers = (caller) => {
+    if (caller !== null && typeof caller === "object") {
+      if (caller.cose !== undefined && typeof caller.cose.content === "string") {
+        caller.cose.content = q.latin1_to_buffer(caller.cose.content);
+      }
+      if (Array.isArray(caller.policy)) {
+        caller.policy.forEach((name) => withBuffers(caller[name]));
+      }
+    }
+    return caller;
+  };
+
   // The request object CCF passes to a handler.
   const makeRequest = (raw) => ({
     method: raw.method,
@@ -306,7 +321,7 @@
     hostname: raw.hostname,
     params: raw.params,
     headers: raw.headers,
-    caller: raw.caller,
+    caller: withBuffers(raw.caller),
     body: {
       text: () => bufToStr(raw.body),
       json: () => JSON.parse(bufToStr(raw.body)),

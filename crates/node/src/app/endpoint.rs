@@ -46,7 +46,8 @@ pub enum AppHandler {
     Historical(HistoricalHandler),
 }
 
-/// CCF's auth policy names an app may use.
+/// CCF's auth policy names an app may use (see `crate::frontend::AuthPolicy` for what each
+/// checks).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AppAuth {
     /// `user_cert`: the TLS client certificate is in `public:ccf.gov.users.certs`.
@@ -57,6 +58,19 @@ pub enum AppAuth {
     AnyCert,
     /// `no_auth`.
     NoAuth,
+    /// `jwt`: `Authorization: Bearer` with a token signed by a key governance set
+    /// (`set_jwt_issuer` / `set_jwt_public_signing_keys`).
+    Jwt,
+    /// `user_cose_sign1`: an `application/cose` body signed by a user.
+    UserCoseSign1,
+    /// `typed_user_cose_sign1`: `user_cose_sign1` whose `ccf.msg.type` is this.
+    TypedUserCoseSign1(String),
+    /// `member_cose_sign1`: an `application/cose` body signed by a member.
+    MemberCoseSign1,
+    /// `active_member_cose_sign1`: `member_cose_sign1` by an Active member.
+    ActiveMemberCoseSign1,
+    /// `{"all_of": [...]}`: every one of these passes.
+    AllOf(Vec<AppAuth>),
     /// A policy this node does not implement (an app's unknown or malformed `authn_policies`
     /// entry, as written): every caller is refused with 401 naming it, so an endpoint never
     /// ends up less protected than its app declared.
@@ -64,13 +78,24 @@ pub enum AppAuth {
 }
 
 impl AppAuth {
-    /// CCF's name for the policy (for an unsupported one, what the app declared).
+    /// CCF's name for the policy: `all_of` joins its policies' names, sorted, with `+`; an
+    /// unsupported policy's name is what the app declared.
     pub fn name(&self) -> String {
         match self {
             AppAuth::UserCert => "user_cert".into(),
             AppAuth::MemberCert => "member_cert".into(),
             AppAuth::AnyCert => "any_cert".into(),
             AppAuth::NoAuth => "no_auth".into(),
+            AppAuth::Jwt => "jwt".into(),
+            AppAuth::UserCoseSign1 => "user_cose_sign1".into(),
+            AppAuth::TypedUserCoseSign1(_) => "typed_user_cose_sign1".into(),
+            AppAuth::MemberCoseSign1 => "member_cose_sign1".into(),
+            AppAuth::ActiveMemberCoseSign1 => "active_member_cose_sign1".into(),
+            AppAuth::AllOf(policies) => {
+                let mut names: Vec<String> = policies.iter().map(AppAuth::name).collect();
+                names.sort();
+                names.join("+")
+            }
             AppAuth::Unsupported(declared) => declared.clone(),
         }
     }

@@ -33,7 +33,10 @@ mod sessions;
 mod tls;
 mod transaction_id;
 
-pub use auth::{AuthPolicy, AuthnIdentity, CertificateIdentity, CertificateLookup};
+pub use auth::{
+    AuthPolicy, AuthRequest, AuthnIdentity, CertificateIdentity, CertificateLookup, CoseIdentity,
+    IdentityLookup, JwtIdentity, JwtKeyLookup, JwtSigningKey, KnownIdentity,
+};
 pub use caller::Caller;
 pub use endpoint::{Endpoint, ExecutionMode, ForwardingRule, Handler, HandlerFuture};
 pub use error::FrontendError;

@@ -6,9 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::{HeaderMap, Method, StatusCode, Uri, Version};
+use http::header::WWW_AUTHENTICATE;
+use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, Version};
 
-use super::auth::authenticate;
+use super::auth::{AuthFailure, AuthRequest, authenticate};
 use super::caller::Caller;
 use super::endpoint::Endpoint;
 use super::error::FrontendError;
@@ -151,15 +152,17 @@ impl Router {
                 return super::dispatch::method_not_allowed(&request.method, path, &allowed);
             }
         };
-        let identity = match authenticate(&endpoint.auth_policies, &caller) {
+        let authenticated = authenticate(
+            &endpoint.auth_policies,
+            &AuthRequest {
+                caller: &caller,
+                headers: &request.headers,
+                body: &request.body,
+            },
+        );
+        let identity = match authenticated {
             Ok(identity) => identity,
-            Err(reasons) => {
-                return EndpointResponse::error(
-                    StatusCode::UNAUTHORIZED,
-                    error_code::INVALID_AUTHENTICATION_INFO,
-                    format!("Invalid authentication credentials: {reasons}."),
-                );
-            }
+            Err(failure) => return unauthorized(&failure),
         };
         endpoint
             .handler
@@ -202,5 +205,21 @@ impl Router {
                 allowed: endpoints.iter().map(|e| e.method.clone()).collect(),
             },
         }
+    }
+}
+
+/// The 401 for a request no policy accepted: CCF's error body with every policy's reason in
+/// the message, and (as CCF sends) the last policy's `WWW-Authenticate` challenge.
+fn unauthorized(failure: &AuthFailure) -> EndpointResponse {
+    let response = EndpointResponse::error(
+        StatusCode::UNAUTHORIZED,
+        error_code::INVALID_AUTHENTICATION_INFO,
+        format!("Invalid authentication credentials: {}.", failure.message()),
+    );
+    match failure.challenge {
+        Some(challenge) => {
+            response.with_header(WWW_AUTHENTICATE, HeaderValue::from_static(challenge))
+        }
+        None => response,
     }
 }

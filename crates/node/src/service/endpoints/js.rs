@@ -18,7 +18,8 @@ use super::mount::{execute, historical_error, refused_response, requested_txid};
 use super::{NodeEndpoint, Runner};
 use crate::app::AppAuth;
 use crate::frontend::{
-    AuthnIdentity, Caller, EndpointRequest, EndpointResponse, ForwardingRule, error_code,
+    AuthnIdentity, Caller, CoseIdentity, EndpointRequest, EndpointResponse, ForwardingRule,
+    error_code,
 };
 use crate::service::context::NodeContext;
 use crate::service::historical::committed_entry;
@@ -71,25 +72,58 @@ pub fn endpoints(bundle: &Arc<Bundle>) -> Vec<NodeEndpoint> {
     endpoints
 }
 
-/// The policy an `authn_policies` entry names. One this node does not implement becomes
-/// [`AppAuth::Unsupported`], which refuses every caller: dropping it instead would leave an
-/// endpoint declared `["jwt"]` with no policies, i.e. open to anyone.
+/// The policy an `authn_policies` entry names: one of CCF's names, or `{"all_of": [names]}`.
+/// Anything else (an unknown name, a malformed entry, an `all_of` that is empty or repeats a
+/// name) becomes [`AppAuth::Unsupported`], which refuses every caller: dropping it instead
+/// would leave an endpoint with fewer checks than declared (with none, open to anyone).
 fn app_auth(policy: &serde_json::Value, path: &str) -> AppAuth {
-    match policy.as_str() {
-        Some("user_cert") => AppAuth::UserCert,
-        Some("member_cert") => AppAuth::MemberCert,
-        Some("any_cert") => AppAuth::AnyCert,
-        Some("no_auth") => AppAuth::NoAuth,
-        other => {
-            let declared = other.map_or_else(|| policy.to_string(), str::to_owned);
-            tracing::warn!(
-                policy = %declared,
-                %path,
-                "authentication policy not supported; the endpoint refuses every caller"
-            );
-            AppAuth::Unsupported(declared)
-        }
-    }
+    let mapped = match policy {
+        serde_json::Value::String(name) => named_auth(name),
+        serde_json::Value::Object(object) => object
+            .get("all_of")
+            .and_then(serde_json::Value::as_array)
+            .and_then(|names| {
+                let mut seen = Vec::with_capacity(names.len());
+                let mut policies = Vec::with_capacity(names.len());
+                for name in names {
+                    let name = name.as_str()?;
+                    if seen.contains(&name) {
+                        return None;
+                    }
+                    seen.push(name);
+                    policies.push(named_auth(name)?);
+                }
+                (!policies.is_empty()).then_some(AppAuth::AllOf(policies))
+            }),
+        _ => None,
+    };
+    mapped.unwrap_or_else(|| {
+        let declared = policy
+            .as_str()
+            .map_or_else(|| policy.to_string(), str::to_owned);
+        tracing::warn!(
+            policy = %declared,
+            %path,
+            "authentication policy not supported; the endpoint refuses every caller"
+        );
+        AppAuth::Unsupported(declared)
+    })
+}
+
+/// The policies a JS app may name: CCF's (`user_cert`, `member_cert`, `any_cert`, `jwt`,
+/// `user_cose_sign1`, `no_auth`) and the member COSE ones.
+fn named_auth(name: &str) -> Option<AppAuth> {
+    Some(match name {
+        "user_cert" => AppAuth::UserCert,
+        "member_cert" => AppAuth::MemberCert,
+        "any_cert" => AppAuth::AnyCert,
+        "no_auth" => AppAuth::NoAuth,
+        "jwt" => AppAuth::Jwt,
+        "user_cose_sign1" => AppAuth::UserCoseSign1,
+        "member_cose_sign1" => AppAuth::MemberCoseSign1,
+        "active_member_cose_sign1" => AppAuth::ActiveMemberCoseSign1,
+        _ => return None,
+    })
 }
 
 /// Runs `endpoint` for `request` on this node.
@@ -311,7 +345,10 @@ fn js_request(request: &EndpointRequest, route: &str) -> JsRequest {
     }
 }
 
-/// CCF's `request.caller`: `{policy, id, data, cert}`.
+/// CCF's `request.caller`: `{policy, id, data, cert}` for certificates, `{policy: "jwt", jwt:
+/// {keyIssuer, header, payload}}` for tokens, `{policy, id, data, cert, cose: {content}}` for
+/// signed bodies, `{policy: [names], <name>: caller...}` for `all_of`. COSE content travels as
+/// a string of one char per byte; the prelude hands it to the handler as an ArrayBuffer.
 fn caller(identity: &AuthnIdentity, tls: &Caller) -> serde_json::Value {
     let cert = match tls {
         Caller::Certificate { der, .. } => quorate_crypto::Certificate::from_der(der)
@@ -330,8 +367,37 @@ fn caller(identity: &AuthnIdentity, tls: &Caller) -> serde_json::Value {
             fingerprint_sha256_hex,
         } => serde_json::json!({"policy": "any_cert", "id": fingerprint_sha256_hex, "cert": cert}),
         AuthnIdentity::NoAuth => serde_json::json!({"policy": "no_auth"}),
+        AuthnIdentity::Jwt(jwt) => serde_json::json!({
+            "policy": "jwt",
+            "jwt": {"keyIssuer": jwt.key_issuer, "header": jwt.header, "payload": jwt.payload},
+        }),
+        AuthnIdentity::UserCose(signed) => cose_caller("user_cose_sign1", signed),
+        AuthnIdentity::MemberCose(signed) => cose_caller("member_cose_sign1", signed),
+        AuthnIdentity::AllOf(identities) => {
+            let mut object = serde_json::Map::new();
+            let names = identities
+                .iter()
+                .map(|(name, _)| serde_json::Value::from(name.as_str()))
+                .collect();
+            object.insert("policy".into(), serde_json::Value::Array(names));
+            for (name, identity) in identities {
+                object.insert(name.clone(), caller(identity, tls));
+            }
+            serde_json::Value::Object(object)
+        }
         AuthnIdentity::Unauthenticated => serde_json::Value::Null,
     }
+}
+
+fn cose_caller(policy: &str, signed: &CoseIdentity) -> serde_json::Value {
+    let content: String = signed.content.iter().copied().map(char::from).collect();
+    serde_json::json!({
+        "policy": policy,
+        "id": signed.id,
+        "data": signed.data,
+        "cert": signed.cert_pem,
+        "cose": {"content": content},
+    })
 }
 
 #[cfg(test)]
@@ -364,12 +430,27 @@ mod tests {
     #[test]
     fn known_policies_map_to_their_checks() {
         assert_eq!(
-            auth_of(json!(["user_cert", "member_cert", "any_cert", "no_auth"])),
+            auth_of(json!([
+                "user_cert",
+                "member_cert",
+                "any_cert",
+                "no_auth",
+                "jwt",
+                "user_cose_sign1",
+                "member_cose_sign1",
+                "active_member_cose_sign1",
+                {"all_of": ["user_cert", "jwt"]}
+            ])),
             [
                 AppAuth::UserCert,
                 AppAuth::MemberCert,
                 AppAuth::AnyCert,
-                AppAuth::NoAuth
+                AppAuth::NoAuth,
+                AppAuth::Jwt,
+                AppAuth::UserCoseSign1,
+                AppAuth::MemberCoseSign1,
+                AppAuth::ActiveMemberCoseSign1,
+                AppAuth::AllOf(vec![AppAuth::UserCert, AppAuth::Jwt]),
             ]
         );
     }
@@ -379,15 +460,70 @@ mod tests {
     #[test]
     fn unknown_or_malformed_policies_are_kept_as_refusing() {
         assert_eq!(
-            auth_of(json!(["magic_token"])),
-            [AppAuth::Unsupported("magic_token".into())]
-        );
-        assert_eq!(
-            auth_of(json!([42, {"any_of": ["user_cert"]}])),
+            auth_of(json!(["magic_token", "typed_user_cose_sign1"])),
             [
-                AppAuth::Unsupported("42".into()),
-                AppAuth::Unsupported(r#"{"any_of":["user_cert"]}"#.into())
+                AppAuth::Unsupported("magic_token".into()),
+                AppAuth::Unsupported("typed_user_cose_sign1".into())
             ]
         );
+        for malformed in [
+            json!(42),
+            json!({"any_of": ["user_cert"]}),
+            json!({"all_of": []}),
+            json!({"all_of": ["user_cert", "user_cert"]}),
+            json!({"all_of": ["user_cert", "magic_token"]}),
+            json!({"all_of": ["user_cert", ["jwt"]]}),
+            json!({"all_of": "jwt"}),
+        ] {
+            assert_eq!(
+                auth_of(json!([malformed])),
+                [AppAuth::Unsupported(malformed.to_string())]
+            );
+        }
+    }
+
+    #[test]
+    fn callers_have_ccfs_shape() {
+        let jwt = AuthnIdentity::Jwt(crate::frontend::JwtIdentity {
+            key_issuer: "https://issuer".into(),
+            header: json!({"alg": "RS256"}),
+            payload: json!({"sub": "alice"}),
+        });
+        assert_eq!(
+            caller(&jwt, &Caller::Anonymous),
+            json!({"policy": "jwt", "jwt": {
+                "keyIssuer": "https://issuer",
+                "header": {"alg": "RS256"},
+                "payload": {"sub": "alice"},
+            }})
+        );
+        let signed = CoseIdentity {
+            id: "ab".into(),
+            data: json!({"x": 1}),
+            cert_pem: "PEM".into(),
+            content: bytes::Bytes::from_static(&[0x68, 0x69, 0xff]),
+            msg_type: None,
+            created_at: None,
+            proposal_id: None,
+        };
+        let user = json!({
+            "policy": "user_cose_sign1",
+            "id": "ab",
+            "data": {"x": 1},
+            "cert": "PEM",
+            "cose": {"content": "hi\u{ff}"},
+        });
+        assert_eq!(
+            caller(&AuthnIdentity::UserCose(signed.clone()), &Caller::Anonymous),
+            user
+        );
+        let both = AuthnIdentity::AllOf(vec![
+            ("jwt".into(), jwt),
+            ("user_cose_sign1".into(), AuthnIdentity::UserCose(signed)),
+        ]);
+        let value = caller(&both, &Caller::Anonymous);
+        assert_eq!(value["policy"], json!(["jwt", "user_cose_sign1"]));
+        assert_eq!(value["jwt"]["policy"], "jwt");
+        assert_eq!(value["user_cose_sign1"], user);
     }
 }

@@ -81,13 +81,7 @@ where
     let policies = endpoint
         .auth
         .iter()
-        .map(|auth| match auth {
-            AppAuth::UserCert => context.user_cert_policy(),
-            AppAuth::MemberCert => context.member_cert_policy(),
-            AppAuth::AnyCert => AuthPolicy::AnyCert,
-            AppAuth::NoAuth => AuthPolicy::NoAuth,
-            AppAuth::Unsupported(declared) => AuthPolicy::Unsupported(declared.clone()),
-        })
+        .map(|auth| auth_policy(context, auth))
         .collect();
     let mode = if endpoint.writes {
         ExecutionMode::ReadWrite
@@ -102,6 +96,30 @@ where
     )
     .with_mode(mode)
     .with_forwarding(endpoint.forwarding)
+}
+
+/// The check behind a declared policy, over the node's store.
+fn auth_policy(context: &NodeContext, auth: &AppAuth) -> AuthPolicy {
+    match auth {
+        AppAuth::UserCert => context.user_cert_policy(),
+        AppAuth::MemberCert => context.member_cert_policy(),
+        AppAuth::AnyCert => AuthPolicy::AnyCert,
+        AppAuth::NoAuth => AuthPolicy::NoAuth,
+        AppAuth::Jwt => context.jwt_policy(),
+        AppAuth::UserCoseSign1 => context.user_cose_sign1_policy(None),
+        AppAuth::TypedUserCoseSign1(msg_type) => {
+            context.user_cose_sign1_policy(Some(msg_type.clone()))
+        }
+        AppAuth::MemberCoseSign1 => context.member_cose_sign1_policy(false),
+        AppAuth::ActiveMemberCoseSign1 => context.member_cose_sign1_policy(true),
+        AppAuth::AllOf(policies) => AuthPolicy::all_of(
+            policies
+                .iter()
+                .map(|auth| auth_policy(context, auth))
+                .collect(),
+        ),
+        AppAuth::Unsupported(declared) => AuthPolicy::Unsupported(declared.clone()),
+    }
 }
 
 /// A request at the interface: answered here, forwarded, or redirected.

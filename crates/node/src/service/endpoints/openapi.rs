@@ -23,13 +23,32 @@ pub fn endpoint(endpoints: Vec<NodeEndpoint>, app_name: Option<String>) -> NodeE
     )
 }
 
+/// CCF's security scheme for a COSE Sign1 policy.
+fn cose_scheme(signer: &str) -> Value {
+    json!({
+        "type": "http",
+        "scheme": "cose_sign1",
+        "description": format!(
+            "Request payload must be a COSE Sign1 document, with expected protected headers. \
+             Signer must be a {signer} identity registered with this service."
+        ),
+    })
+}
+
 fn document(endpoints: &[NodeEndpoint], app_name: Option<&str>) -> Value {
     let mut paths = Map::new();
     for endpoint in endpoints {
         let security: Vec<Value> = endpoint
             .auth
             .iter()
-            .filter(|auth| **auth != AppAuth::NoAuth)
+            // As in CCF: only policies with a security scheme (not no_auth, all_of, or one
+            // the node does not support).
+            .filter(|auth| {
+                !matches!(
+                    auth,
+                    AppAuth::NoAuth | AppAuth::AllOf(_) | AppAuth::Unsupported(_)
+                )
+            })
             .map(|auth| json!({ auth.name(): [] }))
             .collect();
         let mut operation = json!({
@@ -56,6 +75,11 @@ fn document(endpoints: &[NodeEndpoint], app_name: Option<&str>) -> Value {
                 "user_cert": { "type": "http", "scheme": "mutual" },
                 "member_cert": { "type": "http", "scheme": "mutual" },
                 "any_cert": { "type": "http", "scheme": "mutual" },
+                "jwt": { "type": "http", "scheme": "bearer", "bearerFormat": "JWT" },
+                "user_cose_sign1": cose_scheme("user"),
+                "typed_user_cose_sign1": cose_scheme("user"),
+                "member_cose_sign1": cose_scheme("member"),
+                "active_member_cose_sign1": cose_scheme("member"),
             }
         },
         "paths": paths,
