@@ -193,14 +193,12 @@ pub fn node_by_id(tx: &mut Tx, node_id: &str) -> Result<Value, GovError> {
 pub fn javascript_app(tx: &mut Tx, original_case: bool) -> Value {
     let mut endpoints: Map<String, Value> = Map::new();
     tx.foreach(tables::ENDPOINTS, |key, value| {
-        let (Ok(key), Ok(properties)) = (
-            serde_json::from_slice::<Value>(key),
+        let (Some((path, verb)), Ok(properties)) = (
+            quorate_js::parse_endpoint_key(key),
             serde_json::from_slice::<Value>(value),
         ) else {
             return true;
         };
-        let path = key.get("uri_path").and_then(Value::as_str).unwrap_or_default();
-        let verb = key.get("verb").and_then(Value::as_str).unwrap_or_default();
         let operation = if original_case {
             properties
         } else {
@@ -216,7 +214,7 @@ pub fn javascript_app(tx: &mut Tx, original_case: bool) -> Value {
             })
         };
         let operations = endpoints
-            .entry(path.to_owned())
+            .entry(path)
             .or_insert_with(|| Value::Object(Map::new()));
         operations[verb.to_lowercase()] = operation;
         true
@@ -235,8 +233,7 @@ pub fn javascript_modules(tx: &mut Tx) -> Value {
 
 /// `GET /gov/service/javascript-modules/{moduleName}`: the module's source.
 pub fn javascript_module(tx: &mut Tx, name: &str) -> Result<String, GovError> {
-    json_value(tx, tables::MODULES, name.as_bytes())
-        .and_then(|value| value.as_str().map(str::to_owned))
+    text(tx, tables::MODULES, name.as_bytes())
         .ok_or_else(|| GovError::NotFound(format!("Module {name} does not exist.")))
 }
 

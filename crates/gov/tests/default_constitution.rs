@@ -814,8 +814,8 @@ fn js_app_is_stored_as_the_node_reads_it() {
         vec![b"/endpoints/records.js".to_vec(), b"/util.js".to_vec()]
     );
     assert_eq!(
-        service.json_at(tables::MODULES, "/util.js"),
-        Some(json!("export const x = 1;"))
+        service.raw(tables::MODULES, b"/util.js"),
+        Some(b"export const x = 1;".to_vec())
     );
 
     let mut endpoints = service.keys(tables::ENDPOINTS);
@@ -823,15 +823,12 @@ fn js_app_is_stored_as_the_node_reads_it() {
     assert_eq!(
         endpoints,
         vec![
-            br#"{"uri_path":"/records/{id}","verb":"GET"}"#.to_vec(),
-            br#"{"uri_path":"/records/{id}","verb":"POST"}"#.to_vec(),
+            b"GET /records/{id}".to_vec(),
+            b"POST /records/{id}".to_vec(),
         ]
     );
     assert_eq!(
-        service.json_at(
-            tables::ENDPOINTS,
-            r#"{"uri_path":"/records/{id}","verb":"POST"}"#
-        ),
+        service.json_at(tables::ENDPOINTS, "POST /records/{id}"),
         Some(json!({
             "js_module": "/endpoints/records.js",
             "js_function": "put_record",
@@ -870,7 +867,7 @@ fn js_app_is_stored_as_the_node_reads_it() {
     assert_eq!(service.keys(tables::MODULES), vec![b"/hello.js".to_vec()]);
     assert_eq!(
         service.keys(tables::ENDPOINTS),
-        vec![br#"{"uri_path":"/hello","verb":"GET"}"#.to_vec()]
+        vec![b"GET /hello".to_vec()]
     );
 
     // An app that would not load fails its proposal, cache or no cache.

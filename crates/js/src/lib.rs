@@ -26,7 +26,9 @@ mod limits;
 mod loader;
 mod request;
 
-pub use bundle::{AppMetadata, Bundle, EndpointMetadata, EndpointMode, Forwarding, module_key};
+pub use bundle::{
+    AppMetadata, Bundle, EndpointMetadata, EndpointMode, Forwarding, module_key, parse_endpoint_key,
+};
 pub use error::{JsError, JsLimit};
 pub use governance::{
     GovernanceContext, GovernanceScript, NodeAction, call_governance, check_module_syntax,

@@ -531,18 +531,18 @@ function clearTables(...tables) {
   tables.forEach((table) => ccf.kv[table].clear());
 }
 
-// Writes the bundle the way the node reads it back (crates/node/src/service/js_app.rs): each
-// module at `/name` as a JSON string, each endpoint at `{"uri_path","verb"}` with its app.json
-// properties.
+// Writes the bundle as CCF stores it and the node reads it back (quorate_js::Bundle::from_kv):
+// each module's source as raw text at `/name`, each endpoint at `"VERB /path"` with its app.json
+// properties as JSON.
 function deployJsApp(bundle, disableBytecodeCache) {
   clearTables(T.modules, T.endpoints);
   for (const { name, module } of bundle.modules) {
-    writeJson(T.modules, moduleKey(name), module);
+    writeText(T.modules, moduleKey(name), module);
   }
   writeJson(T.interpreterFlush, singletonKey(), true);
   for (const [url, methods] of Object.entries(bundle.metadata.endpoints)) {
     for (const [method, info] of Object.entries(methods)) {
-      const key = JSON.stringify({ uri_path: url, verb: method.toUpperCase() });
+      const key = `${method.toUpperCase()} ${url}`;
       writeJson(T.endpoints, key, { ...info, js_module: moduleKey(info.js_module) });
     }
   }

@@ -6,6 +6,8 @@
 mod metadata;
 mod stored;
 
+pub use stored::parse_endpoint_key;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 

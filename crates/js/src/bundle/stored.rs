@@ -1,22 +1,22 @@
 //! The deployed app as CCF stores it in the KV: modules in `public:ccf.gov.modules` (key: the
-//! module name, `/app.js`; value: its source as a JSON string) and endpoints in
-//! `public:ccf.gov.endpoints` (key: `{"uri_path", "verb"}` as JSON; value: the endpoint's
-//! `app.json` properties). Governance writes these tables (`set_js_app`); the node reads them.
+//! module name, `/app.js`; value: its source, raw text) and endpoints in
+//! `public:ccf.gov.endpoints` (key: `"VERB /path"`, as CCF's key serialiser writes it; value:
+//! the endpoint's `app.json` properties as JSON). Governance writes these tables
+//! (`set_js_app`); the node reads them.
 
 use std::collections::BTreeMap;
 
 use quorate_kv::Tx;
 use quorate_ledger::tables;
-use serde::Deserialize;
 
 use super::{AppMetadata, Bundle, EndpointMetadata};
 use crate::error::JsError;
 
-/// CCF's endpoint key.
-#[derive(Deserialize)]
-struct EndpointKey {
-    uri_path: String,
-    verb: String,
+/// CCF's endpoint key, `"VERB /path"`: (path, verb).
+pub fn parse_endpoint_key(key: &[u8]) -> Option<(String, String)> {
+    let text = std::str::from_utf8(key).ok()?;
+    let (verb, path) = text.split_once(' ')?;
+    Some((path.to_owned(), verb.to_owned()))
 }
 
 fn stored(map: &str, key: &[u8], reason: impl std::fmt::Display) -> JsError {
@@ -33,14 +33,19 @@ impl Bundle {
         let mut endpoints: BTreeMap<String, BTreeMap<String, EndpointMetadata>> = BTreeMap::new();
         let mut failure = None;
         tx.foreach(tables::ENDPOINTS, |key, value| {
-            let parsed = serde_json::from_slice::<EndpointKey>(key)
-                .and_then(|k| Ok((k, serde_json::from_slice::<EndpointMetadata>(value)?)));
+            let parsed = parse_endpoint_key(key)
+                .ok_or_else(|| "not \"VERB /path\"".to_owned())
+                .and_then(|(path, verb)| {
+                    serde_json::from_slice::<EndpointMetadata>(value)
+                        .map(|endpoint| (path, verb, endpoint))
+                        .map_err(|error| error.to_string())
+                });
             match parsed {
-                Ok((key, endpoint)) => {
+                Ok((path, verb, endpoint)) => {
                     endpoints
-                        .entry(key.uri_path)
+                        .entry(path)
                         .or_default()
-                        .insert(key.verb.to_lowercase(), endpoint);
+                        .insert(verb.to_lowercase(), endpoint);
                 }
                 Err(error) => failure = Some(stored(tables::ENDPOINTS, key, error)),
             }
@@ -56,13 +61,14 @@ impl Bundle {
         tx.foreach(tables::MODULES, |key, value| {
             match (
                 String::from_utf8(key.to_vec()),
-                serde_json::from_slice::<String>(value),
+                String::from_utf8(value.to_vec()),
             ) {
                 (Ok(name), Ok(source)) => {
                     modules.insert(name, source);
                 }
-                (Err(error), _) => failure = Some(stored(tables::MODULES, key, error)),
-                (_, Err(error)) => failure = Some(stored(tables::MODULES, key, error)),
+                (Err(error), _) | (_, Err(error)) => {
+                    failure = Some(stored(tables::MODULES, key, error));
+                }
             }
             failure.is_none()
         });
