@@ -27,6 +27,8 @@ enum Command {
     Gov(commands::gov::GovArgs),
     /// Inspect, verify and generate CCF-format ledgers.
     Ledger(commands::ledger::LedgerArgs),
+    /// The benchmark suite: Quorate, etcd (TLS), Redis and nginx on loopback, one table.
+    Bench(commands::bench::BenchArgs),
     /// Developer tools: the deterministic simulator and CCF raft-scenario replay.
     Dev {
         #[command(subcommand)]
@@ -41,7 +43,7 @@ enum DevCommand {
     /// Replay CCF raft-scenario files against the Raft engine.
     RaftScenario(commands::raft_scenario::RaftScenarioArgs),
     /// Drive a running sandbox with concurrent logging writes and reads; print a table.
-    Load(commands::load::LoadArgs),
+    Load(commands::bench::load::LoadArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,10 +53,11 @@ fn main() -> ExitCode {
         Command::Node(args) => commands::node::run(args),
         Command::Gov(args) => commands::gov::run(args),
         Command::Ledger(args) => commands::ledger::run(args),
+        Command::Bench(args) => commands::bench::run(args),
         Command::Dev { command } => match command {
             DevCommand::Sim(args) => commands::sim::run(args),
             DevCommand::RaftScenario(args) => commands::raft_scenario::run(args),
-            DevCommand::Load(args) => commands::load::run(args),
+            DevCommand::Load(args) => commands::bench::load::run(args),
         },
     };
     match result {

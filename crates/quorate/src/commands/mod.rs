@@ -1,8 +1,8 @@
 //! One module per top-level command family; each exposes an argument struct and `run`.
 
+pub mod bench;
 pub mod gov;
 pub mod ledger;
-pub mod load;
 pub mod node;
 pub mod raft_scenario;
 pub mod sandbox;
