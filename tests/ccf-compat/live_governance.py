@@ -362,11 +362,11 @@ def step_node():
         check(len(new) == 1, f"GET /gov/service/nodes lists one new node", new)
         node_id, info = next(iter(new.items()))
         check(info.get("status") == "Pending", f"node {node_id[:12]}... is Pending", info)
-        try:  # informative only: CCF's joining node answers "Pending" here
-            answer = call("GET", "/node/state", port=rpc, context=tls(verify=False), timeout=1)
-        except (OSError, ssl.SSLError, http.client.HTTPException) as error:
-            answer = f"no answer ({error})"
-        print(f"  ..  /node/state of the pending node: {answer}")
+        # As CCF's joining nodes do, it answers /node/state (self-signed TLS) while it waits.
+        answer = call("GET", "/node/state", port=rpc, context=tls(verify=False), timeout=2)
+        state = answer.json() or {}
+        check(answer.status == 200 and state.get("state") == "Pending" and state.get("node_id") == node_id,
+              "GET /node/state of the joining node: Pending", answer)
         valid_from = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%SZ")
         pass_proposal([{"name": "transition_node_to_trusted", "args": {"node_id": node_id, "valid_from": valid_from}}],
                       f"transition_node_to_trusted (valid_from {valid_from})")

@@ -15,6 +15,7 @@ mod historical;
 mod identity;
 mod inbound;
 mod join_client;
+mod joining_frontend;
 mod js_app;
 mod js_pool;
 mod metrics;

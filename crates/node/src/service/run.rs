@@ -61,7 +61,7 @@ pub async fn run_node(
         );
     }
     let network = node_network(&n2n_address, &rpc_addresses);
-    let (node, secrets, bootstrap) = come_up(&config, &node_dir, &network).await?;
+    let (node, secrets, bootstrap) = come_up(&config, &node_dir, &network, &rpc_addresses).await?;
     let secrets = Arc::new(secrets);
     write_output_files(&config, &secrets, &n2n_address, &rpc_addresses)?;
 

@@ -19,6 +19,7 @@ use super::error::NodeError;
 use super::genesis::governance_write_set;
 use super::identity::{common_name, endorse, new_key, new_service, self_signed};
 use super::join_client::join_service;
+use super::joining_frontend::JoiningFrontends;
 use super::peers::{channel_id_of, resolve};
 use super::secrets::{NodeSecrets, SECRETS_FILE_NAME, SecretTexts};
 use crate::channel::NodeId as ChannelId;
@@ -86,11 +87,13 @@ fn replication_config(config: &NodeConfig, node_dir: &Path) -> ReplicationConfig
     }
 }
 
-/// Restart, start or join; returns the node, its secrets and (joining) its first peers.
+/// Restart, start or join; returns the node, its secrets and (joining) its first peers. A
+/// joining node answers `/node/state` on `rpc_addresses` while it waits to be trusted.
 pub(super) async fn come_up(
     config: &NodeConfig,
     node_dir: &Path,
     network: &NodeNetwork,
+    rpc_addresses: &BTreeMap<String, InterfaceAddress>,
 ) -> Result<
     (
         ReplicatedNode,
@@ -161,7 +164,14 @@ pub(super) async fn come_up(
                 .map_err(|e| NodeError::Identity(format!("certificate signing request: {e}")))?,
                 node_data: None,
             };
-            let info = join_service(
+            let waiting = JoiningFrontends::start(
+                rpc_addresses,
+                &node_key.public_key().sha256_hex(),
+                &own_certificate,
+                &node_key,
+            )
+            .await?;
+            let joined = join_service(
                 &join.target_rpc_address.to_string(),
                 &service_certificate,
                 &own_certificate,
@@ -169,7 +179,9 @@ pub(super) async fn come_up(
                 &request,
                 join.retry_timeout,
             )
-            .await?;
+            .await;
+            waiting.stop().await;
+            let info = joined?;
             let secrets = joined_secrets(node_key, &info)?;
             secrets.save(&secrets_path)?;
             let bootstrap = info
