@@ -44,6 +44,9 @@ enum DevCommand {
     RaftScenario(commands::raft_scenario::RaftScenarioArgs),
     /// Drive a running sandbox with concurrent logging writes and reads; print a table.
     Load(commands::bench::load::LoadArgs),
+    /// A service in network namespaces under a nemesis (kills, partitions, pauses, loss,
+    /// restarts, a full disk) with clients and checkers; needs root.
+    Chaos(commands::chaos::ChaosArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +61,7 @@ fn main() -> ExitCode {
             DevCommand::Sim(args) => commands::sim::run(args),
             DevCommand::RaftScenario(args) => commands::raft_scenario::run(args),
             DevCommand::Load(args) => commands::bench::load::run(args),
+            DevCommand::Chaos(args) => commands::chaos::run(args),
         },
     };
     match result {

@@ -1,6 +1,7 @@
 //! One module per top-level command family; each exposes an argument struct and `run`.
 
 pub mod bench;
+pub mod chaos;
 pub mod gov;
 pub mod ledger;
 pub mod node;

@@ -36,6 +36,18 @@ impl SandboxGovernance {
         within: Duration,
         processes: &mut [NodeProcess],
     ) -> anyhow::Result<()> {
+        self.converge_with(within, || exited_while_starting(processes))
+            .await
+    }
+
+    /// As [`Self::converge`], for callers that run their nodes their own way (`quorate dev
+    /// chaos` runs them in network namespaces): `still_running` fails the wait as soon as a
+    /// node process has gone, instead of letting it run into the deadline.
+    pub async fn converge_with(
+        &self,
+        within: Duration,
+        mut still_running: impl FnMut() -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
         let deadline = Instant::now() + within;
         let mut last_error = None;
         loop {
@@ -44,7 +56,7 @@ impl SandboxGovernance {
                 Ok(false) => {}
                 Err(error) => last_error = Some(error),
             }
-            exited_while_starting(processes)?;
+            still_running()?;
             if Instant::now() > deadline {
                 return Err(match last_error {
                     Some(error) => error.context("governing the service"),

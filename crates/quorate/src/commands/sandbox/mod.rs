@@ -5,10 +5,10 @@
 //! workspace restarts every node from its ledger. It prints the
 //! addresses and ready-to-paste requests, and stops every node cleanly on Ctrl-C.
 
-mod governance;
+pub(crate) mod governance;
 mod processes;
 mod readiness;
-mod workspace;
+pub(crate) mod workspace;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
