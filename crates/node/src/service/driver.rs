@@ -199,6 +199,9 @@ impl Driver {
             DriverInput::Query(query) => query(&self.node),
             DriverInput::Peer { from, bytes } => {
                 if let Err(error) = self.node.receive(from, &bytes) {
+                    if is_local_failure(&error) {
+                        return Err(error);
+                    }
                     tracing::debug!(peer = ?from, %error, "message from a peer refused");
                 }
             }
@@ -303,6 +306,26 @@ fn history_is_current(history: &[(u64, u64)], node: &ReplicatedNode) -> bool {
         None => last == 0,
         Some((view, first)) => Some(*view) == last_view && *first <= last,
     }
+}
+
+/// Whether a peer message failed because of this node (its disk, its own state) rather than
+/// because of the message. Consensus has then already taken the message, so the node no longer
+/// matches its ledger and hard state: carrying on would refuse every later message (the engine
+/// runs ahead of the ledger) while still reporting the engine's commit point, and never
+/// recover even once the disk has room again. Stopping makes restart-from-disk the recovery,
+/// as for a failure anywhere else. (Found by `quorate dev chaos`'s disk-full nemesis.)
+fn is_local_failure(error: &ReplicationError) -> bool {
+    matches!(
+        error,
+        ReplicationError::HardState { .. }
+            | ReplicationError::Ledger(_)
+            | ReplicationError::OutOfStep { .. }
+            | ReplicationError::Invariant(_)
+            | ReplicationError::Consensus(
+                quorate_consensus::ConsensusError::Invariant { .. }
+                    | quorate_consensus::ConsensusError::InconsistentDurableState(_)
+            )
+    )
 }
 
 /// A client-visible error is answered; anything else means the node's parts may disagree.
