@@ -91,7 +91,13 @@ impl Bundle {
             .modules
             .iter()
             .map(|(name, module)| BundleModule {
-                name: name.trim_start_matches('/').to_owned(),
+                // CCF names modules without the leading `/` the KV key has; a name that still
+                // starts with `/` after dropping one (a proposal named a module `//x.js`) is
+                // kept whole, so `from_json` gives back the same key.
+                name: match name.strip_prefix('/') {
+                    Some(rest) if !rest.starts_with('/') => rest.to_owned(),
+                    _ => name.clone(),
+                },
                 module: module.clone(),
             })
             .collect();
