@@ -161,41 +161,19 @@ pub async fn committed_present(
     };
     let mut tasks = Vec::new();
     for (node, address) in addresses.iter().enumerate() {
-        let tls = tls.clone();
-        let address = *address;
-        let committed = committed.clone();
-        tasks.push(tokio::spawn(async move {
-            let mut connection = None;
-            let mut missing = Vec::new();
-            for (key, value, (view, seqno)) in committed {
-                let txid = format!("{view}.{seqno}");
-                let response = get(
-                    &tls,
-                    address,
-                    &mut connection,
-                    &format!("/app/log/private/historical?id={key}"),
-                    &[("x-ms-ccf-transaction-id", &txid)],
-                )
-                .await;
-                let found = match &response {
-                    Ok(r) if r.status == http::StatusCode::OK => r
-                        .json()
-                        .ok()
-                        .and_then(|b| b["msg"].as_str().map(str::to_owned)),
-                    _ => None,
-                };
-                if found.as_deref() != Some(value.to_string().as_str()) {
-                    let seen = match response {
-                        Ok(r) => format!("{} {}", r.status, String::from_utf8_lossy(&r.body)),
-                        Err(error) => format!("{error:#}"),
-                    };
-                    missing.push(format!(
-                        "node {node}: committed write {value} to key {key} at {txid} not found: {seen}"
-                    ));
-                }
-            }
-            missing
-        }));
+        for lane in 0..PRESENCE_LANES {
+            let tls = tls.clone();
+            let address = *address;
+            let share: Vec<(u64, u64, TxId)> = committed
+                .iter()
+                .skip(lane)
+                .step_by(PRESENCE_LANES)
+                .copied()
+                .collect();
+            tasks.push(tokio::spawn(async move {
+                check_present(node, &tls, address, share).await
+            }));
+        }
     }
     let mut violations = Vec::new();
     for task in tasks {
@@ -208,9 +186,9 @@ pub async fn committed_present(
 }
 
 /// The linearizability verdict on the history: (operations checked, keys, verdict, passed).
-pub fn linearizability(history: &SharedHistory) -> (usize, usize, String, bool) {
+pub fn linearizability(history: &SharedHistory, every_read: bool) -> (usize, usize, String, bool) {
     let operations = match history.lock() {
-        Ok(history) => history.operations(),
+        Ok(history) => history.operations(every_read),
         Err(_) => return (0, 0, "the history is poisoned".to_owned(), false),
     };
     let mut keys: Vec<u64> = operations.iter().map(|o| o.input.key()).collect();
@@ -228,6 +206,48 @@ pub fn linearizability(history: &SharedHistory) -> (usize, usize, String, bool) 
             false,
         ),
     }
+}
+
+/// Connections per node reading committed writes back.
+const PRESENCE_LANES: usize = 4;
+
+/// Reads `committed` (key, value, TxID) back at their TxIDs on one node; what is missing.
+async fn check_present(
+    node: usize,
+    tls: &ClientTls,
+    address: SocketAddr,
+    committed: Vec<(u64, u64, TxId)>,
+) -> Vec<String> {
+    let mut connection = None;
+    let mut missing = Vec::new();
+    for (key, value, (view, seqno)) in committed {
+        let txid = format!("{view}.{seqno}");
+        let response = get(
+            tls,
+            address,
+            &mut connection,
+            &format!("/app/log/private/historical?id={key}"),
+            &[("x-ms-ccf-transaction-id", &txid)],
+        )
+        .await;
+        let found = match &response {
+            Ok(r) if r.status == http::StatusCode::OK => r
+                .json()
+                .ok()
+                .and_then(|b| b["msg"].as_str().map(str::to_owned)),
+            _ => None,
+        };
+        if found.as_deref() != Some(value.to_string().as_str()) {
+            let seen = match response {
+                Ok(r) => format!("{} {}", r.status, String::from_utf8_lossy(&r.body)),
+                Err(error) => format!("{error:#}"),
+            };
+            missing.push(format!(
+                "node {node}: committed write {value} to key {key} at {txid} not found: {seen}"
+            ));
+        }
+    }
+    missing
 }
 
 /// One node's ledger verdicts.

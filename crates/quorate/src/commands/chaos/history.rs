@@ -146,6 +146,32 @@ impl History {
         })
     }
 
+    /// One JSON line per operation, for whoever investigates a failed run.
+    pub fn to_json_lines(&self) -> String {
+        let mut lines = String::new();
+        for (index, write) in self.writes.iter().enumerate() {
+            let line = serde_json::json!({
+                "op": "write", "index": index, "client": write.client, "key": write.key,
+                "value": write.value, "invoke_ms": write.invoke_ms,
+                "answer": format!("{:?}", write.answer),
+                "resolution": format!("{:?}", write.resolution),
+            });
+            lines.push_str(&line.to_string());
+            lines.push('\n');
+        }
+        for (index, read) in self.reads.iter().chain(&self.final_reads).enumerate() {
+            let line = serde_json::json!({
+                "op": "read", "index": index, "client": read.client, "key": read.key,
+                "node": read.node, "value": read.value, "invoke_ms": read.invoke_ms,
+                "return_ms": read.return_ms, "txid": read.txid, "barrier": read.barrier,
+                "checked": self.read_is_checkable(read),
+            });
+            lines.push_str(&line.to_string());
+            lines.push('\n');
+        }
+        lines
+    }
+
     pub fn tally(&self) -> Tally {
         let mut tally = Tally {
             reads_failed: self.failed_reads,
@@ -173,7 +199,10 @@ impl History {
     }
 
     /// The history as the checker's operations (see the module text for what is left out).
-    pub fn operations(&self) -> Vec<Operation<KvInput, KvOutput>> {
+    /// `every_read` also takes the reads no barrier vouches for: CCF does not promise those
+    /// are linearizable, so this finds what it allows (stale reads at a deposed primary,
+    /// reads of values later rolled back) and shows the checker at work.
+    pub fn operations(&self, every_read: bool) -> Vec<Operation<KvInput, KvOutput>> {
         let mut operations = Vec::new();
         for write in &self.writes {
             let outcome = match (&write.answer, write.resolution) {
@@ -194,7 +223,10 @@ impl History {
                 outcome,
             });
         }
-        let checked = self.reads.iter().filter(|r| self.read_is_checkable(r));
+        let checked = self
+            .reads
+            .iter()
+            .filter(|r| every_read || self.read_is_checkable(r));
         for read in checked.chain(&self.final_reads) {
             operations.push(Operation {
                 client_id: read.client,

@@ -76,6 +76,9 @@ pub struct ChaosArgs {
     /// Concurrent clients.
     #[arg(long, default_value_t = 4)]
     clients: u64,
+    /// Each client's pause between two operations.
+    #[arg(long, default_value_t = 10)]
+    think_ms: u64,
     /// Keys the clients write and read.
     #[arg(long, default_value_t = 32)]
     keys: u64,
@@ -103,9 +106,20 @@ pub struct ChaosArgs {
     /// Fail unless every kind in `--nemesis` was applied at least once.
     #[arg(long)]
     require_every_kind: bool,
+    /// Check every read for linearizability, not only those a committed barrier write proves
+    /// linearizable. CCF does not promise that (a deposed primary serves stale reads until it
+    /// learns, a primary serves values that may be rolled back), so expect violations under
+    /// partitions and pauses: this shows what the barrier rule leaves out, and that the
+    /// checker finds it.
+    #[arg(long)]
+    check_every_read: bool,
     /// Keep the default workspace even when the run passes.
     #[arg(long)]
     keep: bool,
+    /// Only remove what earlier runs that were killed left behind (namespaces, links, the
+    /// tmpfs, their node processes), then exit. Every run does this first anyway.
+    #[arg(long)]
+    sweep: bool,
     /// Also write the report as JSON here.
     #[arg(long)]
     report_json: Option<PathBuf>,
@@ -165,6 +179,9 @@ pub fn run(args: ChaosArgs) -> anyhow::Result<ExitCode> {
     let pid = std::process::id();
     for line in sweep_leftovers(pid) {
         println!("{line}");
+    }
+    if args.sweep {
+        return Ok(ExitCode::SUCCESS);
     }
     let names = RunNames::new(pid);
     let (workspace, default_workspace) = match &args.workspace {
@@ -275,9 +292,18 @@ async fn chaos(
         workspace.display()
     );
     println!(
-        "  replay: quorate dev chaos --nodes {nodes} --seed {seed} --seconds {} --nemesis {}",
+        "  replay: quorate dev chaos --nodes {nodes} --seed {seed} --seconds {} --nemesis {} \
+         --hold {}-{} --quiet {}-{} --clients {} --keys {} --think-ms {} --election-timeout-ms {}",
         args.seconds,
-        kind_names.join(",")
+        kind_names.join(","),
+        args.hold.0,
+        args.hold.1,
+        args.quiet.0,
+        args.quiet.1,
+        args.clients,
+        args.keys,
+        args.think_ms,
+        args.election_timeout_ms
     );
 
     let network = Arc::new(Network::create(names, nodes)?);
@@ -336,6 +362,7 @@ async fn chaos(
         clock,
         keys: args.keys,
         seed,
+        think: Duration::from_millis(args.think_ms),
     });
     let (stop_clients, clients_stopped) = watch::channel(false);
     let clients: Vec<_> = (0..args.clients)
@@ -443,10 +470,13 @@ async fn chaos(
     let ledgers = checks::ledgers(&cluster, read_ledger)?;
     let panics = checks::panics(&cluster);
     let history_for_check = Arc::clone(&history);
+    let every_read = args.check_every_read;
     let (operations_checked, keys_checked, linearizability, linearizable) =
-        tokio::task::spawn_blocking(move || checks::linearizability(&history_for_check))
-            .await
-            .context("the linearizability checker failed")?;
+        tokio::task::spawn_blocking(move || {
+            checks::linearizability(&history_for_check, every_read)
+        })
+        .await
+        .context("the linearizability checker failed")?;
     let tally = history.lock().map(|h| h.tally()).unwrap_or_default();
     let applied: Vec<Kind> = events.iter().map(|e| e.kind).collect();
     let mut report = Report {
@@ -483,6 +513,14 @@ async fn chaos(
         require_every_kind: args.require_every_kind,
         teardown_problems: Vec::new(),
     };
+    if (!report.violations().is_empty() || args.keep)
+        && let Ok(history) = history.lock()
+    {
+        let file = workspace.join("history.jsonl");
+        if let Err(error) = std::fs::write(&file, history.to_json_lines()) {
+            eprintln!("could not write {}: {error}", file.display());
+        }
+    }
     if !report.violations().is_empty()
         && let Some((node, disk)) = &disk
     {

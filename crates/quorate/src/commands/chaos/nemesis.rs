@@ -203,6 +203,7 @@ impl Nemesis<'_> {
             notes: Vec::new(),
             violations: Vec::new(),
         };
+        let before = self.leadership();
         let fault = match self.apply(plan, &mut record).await {
             Ok(fault) => fault,
             Err(error) => {
@@ -246,6 +247,10 @@ impl Nemesis<'_> {
                 .violations
                 .push("no write was committed within 30 s of the heal".to_owned()),
         }
+        let after = self.leadership();
+        if after != before {
+            record.notes.push(format!("leadership {before} -> {after}"));
+        }
         self.check_exits(&expected_exits).await;
         let target = self.observer.max_commit();
         let all: Vec<usize> = (0..self.cluster.nodes()).collect();
@@ -257,6 +262,23 @@ impl Nemesis<'_> {
             ));
         }
         record
+    }
+
+    /// "node P in view V": who leads, as the observer last saw it (elections show as a new
+    /// view, which is how a heal that disturbed the primary is told from one that did not).
+    fn leadership(&self) -> String {
+        let view = self
+            .observer
+            .views()
+            .iter()
+            .filter(|v| v.reachable)
+            .map(|v| v.view)
+            .max()
+            .unwrap_or(0);
+        match self.observer.primary() {
+            Some(primary) => format!("node {primary} in view {view}"),
+            None => format!("no primary in view {view}"),
+        }
     }
 
     /// The primary, or a backup, as the plan aims; falls back to any node.

@@ -19,10 +19,6 @@ use super::network::Network;
 use super::observer::Observer;
 use super::rng::Rng;
 
-/// Pause between one client's operations, so that a few clients do not starve the nodes of
-/// the two cores they share.
-const THINK_TIME: Duration = Duration::from_millis(10);
-
 /// What the clients share.
 pub struct Workload {
     pub tls: ClientTls,
@@ -33,6 +29,9 @@ pub struct Workload {
     pub clock: Clock,
     pub keys: u64,
     pub seed: u64,
+    /// Pause between one client's operations, so that a few clients do not starve the nodes
+    /// of the cores they share.
+    pub think: Duration,
 }
 
 impl Workload {
@@ -96,7 +95,7 @@ impl Workload {
                 connection = None;
             }
             target = next;
-            tokio::time::sleep(THINK_TIME).await;
+            tokio::time::sleep(self.think).await;
         }
     }
 
