@@ -135,6 +135,7 @@ fn settings(args: &BenchArgs) -> anyhow::Result<Settings> {
         Some(dir) => dir.clone(),
         None => std::env::temp_dir().join(format!("quorate-bench-{}", std::process::id())),
     };
+    let work_dir = std::path::absolute(work_dir)?;
     Ok(Settings {
         seconds: args.seconds,
         warmup_seconds: args.warmup,
@@ -147,7 +148,8 @@ fn settings(args: &BenchArgs) -> anyhow::Result<Settings> {
         open_loop_fraction: args.open_loop_fraction,
         http2: !args.no_http2,
         port_base: args.port_base,
-        work_dir: std::path::absolute(work_dir)?,
+        quorate_binary: work_dir.join("bin/quorate"),
+        work_dir,
         install: !args.no_install,
     })
 }
@@ -165,8 +167,16 @@ async fn bench(args: BenchArgs, settings: Settings) -> anyhow::Result<ExitCode> 
     }
     install::ensure(&needed, settings.install);
     let work_dir = settings.work_dir.clone();
-    std::fs::create_dir_all(&work_dir)
+    std::fs::create_dir_all(work_dir.join("bin"))
         .with_context(|| format!("creating {}", work_dir.display()))?;
+    let executable = std::env::current_exe().context("finding the quorate executable")?;
+    std::fs::copy(&executable, &settings.quorate_binary).with_context(|| {
+        format!(
+            "copying {} to {}",
+            executable.display(),
+            settings.quorate_binary.display()
+        )
+    })?;
     let results = report::results_dir(&args.out)?;
     let started_load = cpu::load_average();
     let started = std::time::Instant::now();
@@ -184,7 +194,7 @@ async fn bench(args: BenchArgs, settings: Settings) -> anyhow::Result<ExitCode> 
     let verdicts = suite.verdicts();
     let goals_table = goals::markdown(&verdicts);
     let header = summary_header(&args, started_load, started.elapsed());
-    let summary = report::markdown(&header, suite.points(), &goals_table);
+    let summary = report::markdown(&header, suite.points(), &goals_table, suite.notes());
     let summary_file = results.join("summary.md");
     std::fs::write(&summary_file, &summary)
         .with_context(|| format!("writing {}", summary_file.display()))?;
@@ -204,6 +214,9 @@ async fn bench(args: BenchArgs, settings: Settings) -> anyhow::Result<ExitCode> 
     }
     println!();
     println!("{goals_table}");
+    for note in suite.notes() {
+        println!("note: {note}");
+    }
     println!(
         "Results: {} (points.jsonl, summary.md, throughput_p99.png)",
         results.display()

@@ -215,13 +215,19 @@ impl JsonLines {
 }
 
 /// The Markdown summary: how it was run, the machine, every point, the goals.
-pub fn markdown(header: &str, points: &[Point], goals: &str) -> String {
+pub fn markdown(header: &str, points: &[Point], goals: &str, notes: &[String]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{header}");
     let _ = writeln!(out, "## Goals\n\n{goals}");
     let _ = writeln!(out, "## All points\n\n{TABLE_HEADER}\n{TABLE_RULE}");
     for point in points {
         let _ = writeln!(out, "{}", table_row(point));
+    }
+    if !notes.is_empty() {
+        let _ = writeln!(out, "\n## Failed or skipped\n");
+        for note in notes {
+            let _ = writeln!(out, "- {note}");
+        }
     }
     let errors: Vec<&Point> = points.iter().filter(|p| p.first_error.is_some()).collect();
     if !errors.is_empty() {

@@ -43,11 +43,16 @@ pub struct Settings {
     pub port_base: u16,
     pub work_dir: PathBuf,
     pub install: bool,
+    /// The `quorate` binary the sandboxes run: a copy made when the suite starts, so a rebuild
+    /// during the run (a shared target directory) changes nothing.
+    pub quorate_binary: PathBuf,
 }
 
 pub struct Suite {
     settings: Settings,
     points: Vec<Point>,
+    /// What failed or was skipped, for the summary.
+    notes: Vec<String>,
     jsonl: JsonLines,
 }
 
@@ -55,14 +60,19 @@ const SMALL_WRITE: Workload = Workload::Write {
     bytes: SMALL_MESSAGE,
 };
 
-/// Runs one stage; a failure is reported and the suite goes on, an interruption stops it.
-async fn stage(name: &str, stage: impl Future<Output = anyhow::Result<()>>) -> anyhow::Result<()> {
+/// Runs one stage; a failure is reported (and returned as a note) and the suite goes on, an
+/// interruption stops it.
+async fn stage(
+    name: &str,
+    stage: impl Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<Option<String>> {
     match stage.await {
-        Ok(()) => Ok(()),
+        Ok(()) => Ok(None),
         Err(error) if error.to_string() == "interrupted" => Err(error),
         Err(error) => {
-            eprintln!("{name}: {error:#} (skipped)");
-            Ok(())
+            let note = format!("{name}: {error:#} (skipped)");
+            eprintln!("{note}");
+            Ok(Some(note))
         }
     }
 }
@@ -79,12 +89,21 @@ impl Suite {
         Ok(Suite {
             settings,
             points: Vec::new(),
+            notes: Vec::new(),
             jsonl,
         })
     }
 
     pub fn points(&self) -> &[Point] {
         &self.points
+    }
+
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    fn note(&mut self, note: Option<String>) {
+        self.notes.extend(note);
     }
 
     fn max_connections(&self) -> usize {
@@ -116,19 +135,24 @@ impl Suite {
         if let Some(certs) = &certs
             && self.wants("nginx")
         {
-            stage("nginx", self.nginx(certs)).await?;
+            let note = stage("nginx", self.nginx(certs)).await?;
+            self.note(note);
         }
         if self.wants("quorate") {
-            stage("quorate", self.quorate()).await?;
-            stage("quorate scaling", self.quorate_scaling()).await?;
+            let note = stage("quorate", self.quorate()).await?;
+            self.note(note);
+            let note = stage("quorate scaling", self.quorate_scaling()).await?;
+            self.note(note);
         }
         if let Some(certs) = &certs
             && self.wants("etcd")
         {
-            stage("etcd", self.etcd(certs)).await?;
+            let note = stage("etcd", self.etcd(certs)).await?;
+            self.note(note);
         }
         if self.wants("redis") {
-            stage("redis", self.redis()).await?;
+            let note = stage("redis", self.redis()).await?;
+            self.note(note);
         }
         Ok(())
     }
@@ -160,10 +184,12 @@ impl Suite {
                 Some(point)
             }
             Err(error) => {
-                eprintln!(
+                let note = format!(
                     "{system} ({setup}) {} at {} connections failed: {error:#}",
                     phase.workload, phase.connections
                 );
+                eprintln!("{note}");
+                self.notes.push(note);
                 None
             }
         }
@@ -284,6 +310,7 @@ impl Suite {
 
     async fn quorate(&mut self) -> anyhow::Result<()> {
         let sandbox = QuorateSandbox::start(
+            &self.settings.quorate_binary,
             &self.settings.work_dir.join("quorate-3"),
             3,
             self.settings.port_base,
@@ -383,6 +410,7 @@ impl Suite {
                 continue;
             }
             let sandbox = match QuorateSandbox::start(
+                &self.settings.quorate_binary,
                 &self.settings.work_dir.join(format!("quorate-{nodes}")),
                 nodes,
                 self.settings.port_base,
@@ -391,7 +419,9 @@ impl Suite {
             {
                 Ok(sandbox) => sandbox,
                 Err(error) => {
-                    eprintln!("quorate with {nodes} nodes: {error:#} (skipped)");
+                    let note = format!("quorate with {nodes} nodes: {error:#} (skipped)");
+                    eprintln!("{note}");
+                    self.notes.push(note);
                     continue;
                 }
             };

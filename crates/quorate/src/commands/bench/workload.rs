@@ -45,7 +45,9 @@ impl Workload {
 
     pub fn name(self) -> String {
         match self {
-            Workload::Write { bytes } if bytes % 1024 == 0 => format!("write-{}KiB", bytes / 1024),
+            Workload::Write { bytes } if bytes.is_multiple_of(1024) => {
+                format!("write-{}KiB", bytes / 1024)
+            }
             Workload::Write { bytes } => format!("write-{bytes}B"),
             Workload::Read => "read".into(),
             Workload::Mixed => "mixed-90r10w".into(),
@@ -101,7 +103,7 @@ impl Operations {
             Workload::Read => Operation::Read {
                 key: sequence.wrapping_mul(7919) % READ_KEYSPACE,
             },
-            Workload::Mixed if sequence % MIXED_WRITE_EVERY == 0 => Operation::Write {
+            Workload::Mixed if sequence.is_multiple_of(MIXED_WRITE_EVERY) => Operation::Write {
                 key: (sequence / MIXED_WRITE_EVERY) % READ_KEYSPACE,
                 bytes: SMALL_MESSAGE,
             },

@@ -26,6 +26,7 @@ const STOP_GRACE: Duration = Duration::from_secs(60);
 
 pub struct QuorateSandbox {
     process: Option<Started>,
+    executable: PathBuf,
     pub workspace: PathBuf,
     pub nodes: usize,
     port: u16,
@@ -38,8 +39,14 @@ pub struct QuorateSandbox {
 }
 
 impl QuorateSandbox {
-    /// A new `nodes`-node service in `workspace` (emptied first), node i on `port + i`.
-    pub async fn start(workspace: &Path, nodes: usize, port: u16) -> anyhow::Result<Self> {
+    /// A new `nodes`-node service in `workspace` (emptied first), node i on `port + i`, run by
+    /// the `quorate` binary `executable`.
+    pub async fn start(
+        executable: &Path,
+        workspace: &Path,
+        nodes: usize,
+        port: u16,
+    ) -> anyhow::Result<Self> {
         if workspace.exists() {
             std::fs::remove_dir_all(workspace)
                 .with_context(|| format!("emptying {}", workspace.display()))?;
@@ -50,11 +57,15 @@ impl QuorateSandbox {
             ensure_port_free(port + offset)?;
             ensure_port_free(port + 100 + offset)?;
         }
-        Self::launch(workspace, nodes, port).await
+        Self::launch(executable, workspace, nodes, port).await
     }
 
-    async fn launch(workspace: &Path, nodes: usize, port: u16) -> anyhow::Result<Self> {
-        let executable = std::env::current_exe().context("finding the quorate executable")?;
+    async fn launch(
+        executable: &Path,
+        workspace: &Path,
+        nodes: usize,
+        port: u16,
+    ) -> anyhow::Result<Self> {
         let log_file = workspace.join("sandbox.log");
         let mut log = tokio::fs::OpenOptions::new()
             .create(true)
@@ -119,6 +130,7 @@ impl QuorateSandbox {
         let addresses = node_addresses(workspace)?;
         let mut sandbox = QuorateSandbox {
             process: Some(process),
+            executable: executable.to_owned(),
             workspace: workspace.to_owned(),
             nodes,
             port,
@@ -161,7 +173,7 @@ impl QuorateSandbox {
             std::fs::write(&file, serde_json::to_string_pretty(&config)?)
                 .with_context(|| format!("writing {}", file.display()))?;
         }
-        Self::launch(&self.workspace, self.nodes, self.port).await
+        Self::launch(&self.executable, &self.workspace, self.nodes, self.port).await
     }
 
     pub fn client_tls(&self, protocol: HttpProtocol) -> anyhow::Result<ClientTls> {
