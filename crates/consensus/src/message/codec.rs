@@ -79,6 +79,16 @@ pub fn decode(bytes: &[u8]) -> Result<Message, ConsensusError> {
             let prev_term = r.u64()?;
             let leader_commit = r.u64()?;
             let count = r.len(MIN_ENTRY_BYTES)?;
+            // The entries sit at prev_index + 1 ..= prev_index + count, and receivers compute
+            // the index after them: all of it must be a u64, or a hostile prev_index overflows
+            // the receiver's index arithmetic (a panic in debug builds, a wrap in release).
+            if u64::try_from(count)
+                .ok()
+                .and_then(|count| prev_index.checked_add(count)?.checked_add(1))
+                .is_none()
+            {
+                return Err(ConsensusError::Malformed("entry index out of range"));
+            }
             let mut entries = Vec::with_capacity(count);
             for _ in 0..count {
                 entries.push(r.entry()?);
@@ -283,7 +293,8 @@ mod tests {
             )
                 .prop_map(|(h, entries)| Message::AppendEntries(AppendEntries {
                     term: h[0],
-                    prev_index: h[1],
+                    // Any index the entries' own indexes fit after (see decode).
+                    prev_index: h[1] >> 1,
                     prev_term: h[2],
                     leader_commit: h[3],
                     entries,
@@ -337,6 +348,31 @@ mod tests {
             let cut = cut.index(bytes.len());
             prop_assert!(decode(&bytes[..cut]).is_err());
         }
+    }
+
+    #[test]
+    fn entry_indexes_past_u64_are_rejected() {
+        let append = |prev_index: u64, entries: usize| {
+            encode(&Message::AppendEntries(AppendEntries {
+                term: 2,
+                prev_index,
+                prev_term: 2,
+                leader_commit: 0,
+                entries: vec![
+                    Entry {
+                        term: 2,
+                        committable: false,
+                        kind: EntryKind::Raw,
+                        payload: Bytes::new(),
+                    };
+                    entries
+                ],
+            }))
+        };
+        let out_of_range = Err(ConsensusError::Malformed("entry index out of range"));
+        assert_eq!(decode(&append(u64::MAX, 0)), out_of_range);
+        assert_eq!(decode(&append(u64::MAX - 2, 2)), out_of_range);
+        assert!(decode(&append(u64::MAX - 3, 2)).is_ok());
     }
 
     #[test]
