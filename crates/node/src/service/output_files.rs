@@ -1,15 +1,34 @@
 //! The files a node writes at startup for operators and scripts.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::addresses::InterfaceAddress;
 use super::error::NodeError;
 use super::secrets::NodeSecrets;
 use crate::config::NodeConfig;
 
-/// The node certificate, the service certificate (every node writes it, so scripts find it
-/// next to any node), the PID and the bound addresses.
+/// The PID file, written first thing (a node waiting to be trusted is already a process that
+/// scripts, and the sandbox's tests, must be able to find and stop) and removed when the node
+/// stops, whether it stopped cleanly or failed.
+pub(super) struct PidFile(PathBuf);
+
+impl PidFile {
+    pub(super) fn write(config: &NodeConfig) -> Result<PidFile, NodeError> {
+        let path = config.output_files.pid_file.clone();
+        write_file(&path, &std::process::id().to_string())?;
+        Ok(PidFile(path))
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Once the node is up: the node certificate, the service certificate (every node writes it,
+/// so scripts find it next to any node) and the bound addresses.
 pub(super) fn write_output_files(
     config: &NodeConfig,
     secrets: &NodeSecrets,
@@ -22,7 +41,6 @@ pub(super) fn write_output_files(
         &config.command.service_certificate_file,
         secrets.service_certificate.pem(),
     )?;
-    write_file(&files.pid_file, &std::process::id().to_string())?;
     if let Some(file) = &files.node_to_node_address_file {
         let addresses = serde_json::json!({ "node_to_node": n2n.published });
         write_file(file, &addresses.to_string())?;

@@ -23,7 +23,7 @@ use super::forwarding::Forwarder;
 use super::inbound::demultiplex;
 use super::js_pool::JsPool;
 use super::metrics::Metrics;
-use super::output_files::write_output_files;
+use super::output_files::{PidFile, write_output_files};
 use super::peers::PeerBook;
 use super::startup::{come_up, node_dir, node_network};
 use super::tables::{EndpointTables, follow_js_app};
@@ -49,6 +49,7 @@ pub async fn run_node(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), NodeError> {
     let node_dir = node_dir(&config);
+    let _pid_file = PidFile::write(&config)?;
     std::fs::create_dir_all(&config.ledger.directory)
         .map_err(|e| NodeError::file(&config.ledger.directory, e))?;
     let n2n = &config.network.node_to_node_interface;
@@ -182,7 +183,6 @@ pub async fn run_node(
     if let Err(error) = transport.shutdown().await {
         tracing::warn!(%error, "transport shutdown");
     }
-    let _ = std::fs::remove_file(&config.output_files.pid_file);
     match driver_outcome {
         Ok(Ok(())) => Ok(()),
         Ok(Err(error)) => Err(NodeError::Replication(error)),
