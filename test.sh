@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole Quorate test suite. CI runs exactly this (.ci/run); so does a developer on a fresh
 # machine. It installs what it needs (CCF's Python package for the compatibility checks), then
-# runs format and lint gates, every Rust test, CCF raft-scenario conformance and CCF tool checks.
+# runs format and lint gates, every Rust test, CCF raft-scenario conformance, CCF tool checks, a
+# short chaos run and a fuzz smoke run.
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(pwd)
@@ -39,7 +40,13 @@ step "CCF raft-scenario conformance"
 step "deterministic simulation soak"
 "$quorate" dev sim --seeds 500 --start 100000
 
-step "CCF tool compatibility (read_ledger.py, ccf.receipt, sample ledgers)"
+step "CCF tool compatibility (read_ledger.py, ccf.receipt, sample ledgers, governance signed by ccf_cose_sign1)"
 bash tests/ccf-compat/run.sh "$quorate"
+
+step "chaos: a short run with every nemesis kind, in network namespaces (docs/reliability.md)"
+bash tests/chaos/run.sh "$quorate"
+
+step "fuzz smoke: every cargo-fuzz target briefly on its committed corpus (docs/fuzzing.md)"
+bash fuzz/smoke.sh
 
 step "all done"
