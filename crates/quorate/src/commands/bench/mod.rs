@@ -77,7 +77,9 @@ pub struct BenchArgs {
     #[arg(long)]
     no_http2: bool,
     /// Ports used on 127.0.0.1: Quorate base (+100 peers), etcd +200, Redis +300, nginx +400.
-    #[arg(long, default_value_t = 47000)]
+    /// Keep them below the ephemeral range (32768 and up on Linux): a client connection's
+    /// local port there makes a listener's bind fail.
+    #[arg(long, default_value_t = 27000)]
     port_base: u16,
     /// Where `<date>/` with the results is created.
     #[arg(long, default_value = "bench/results")]
@@ -125,8 +127,8 @@ fn settings(args: &BenchArgs) -> anyhow::Result<Settings> {
     if args.scale_nodes.iter().any(|n| *n == 0 || *n > 9) {
         bail!("--scale-nodes must be node counts between 1 and 9");
     }
-    if args.port_base > 65_000 {
-        bail!("--port-base must leave room for 500 ports");
+    if args.port_base > 65_000 || args.port_base < 1024 {
+        bail!("--port-base must be in 1024..=65000 (500 ports are used)");
     }
     let mut connections = args.connections.clone();
     connections.sort_unstable();
