@@ -13,7 +13,16 @@ use super::error::ReplicationError;
 /// Every entry of `append` must be a CCF entry for its own (term, index), committable exactly
 /// when it is a signature transaction.
 pub fn check_append_entries(append: &AppendEntries) -> Result<(), ReplicationError> {
-    for (seqno, entry) in (append.prev_index + 1..).zip(&append.entries) {
+    // Counting from 1 and adding checked: a range starting at `prev_index + 1` overflows
+    // when a hostile `prev_index` is near u64::MAX (the decoder refuses indexes past u64, but
+    // a range computes one past the last index it yields).
+    for (offset, entry) in (1u64..).zip(&append.entries) {
+        let Some(seqno) = append.prev_index.checked_add(offset) else {
+            return Err(ReplicationError::BadEntry {
+                seqno: u64::MAX,
+                detail: format!("index {} + {offset} is past u64", append.prev_index),
+            });
+        };
         let bad = |detail: String| ReplicationError::BadEntry { seqno, detail };
         let decoded = decode_entry(&entry.payload, None).map_err(|e| bad(e.to_string()))?;
         let placed = TxId::new(entry.term, seqno);
