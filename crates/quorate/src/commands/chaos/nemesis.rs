@@ -115,6 +115,12 @@ pub struct EventRecord {
     pub heal_ms: u64,
     /// From the heal to the first write committed after it.
     pub recovery_ms: Option<u64>,
+    /// The highest view seen at the heal.
+    pub heal_view: u64,
+    /// Views that began after the heal, until the next event (or the end): each is an
+    /// election. A heal the service absorbs quietly shows none; a node that comes back with a
+    /// higher term and deposes a healthy primary shows one or more.
+    pub elections_after_heal: u64,
     pub notes: Vec<String>,
     pub violations: Vec<String>,
 }
@@ -166,6 +172,7 @@ impl Nemesis<'_> {
                 break;
             }
             self.check_exits(&[]).await;
+            self.count_elections(events.last_mut());
             let record = self.event(events.len() + 1, &plan, until, stop).await;
             println!(
                 "  event {:>3} {:<9} {:<48} recovery {}{}",
@@ -183,7 +190,25 @@ impl Nemesis<'_> {
             );
             events.push(record);
         }
+        self.count_elections(events.last_mut());
         events
+    }
+
+    /// Closes the previous event's count of elections after its heal.
+    fn count_elections(&self, previous: Option<&mut EventRecord>) {
+        if let Some(previous) = previous {
+            previous.elections_after_heal = self.highest_view().saturating_sub(previous.heal_view);
+        }
+    }
+
+    /// The highest view any node has reported.
+    fn highest_view(&self) -> u64 {
+        self.observer
+            .views()
+            .iter()
+            .map(|v| v.view)
+            .max()
+            .unwrap_or(0)
     }
 
     async fn event(
@@ -200,6 +225,8 @@ impl Nemesis<'_> {
             start_ms: self.clock.ms(),
             heal_ms: 0,
             recovery_ms: None,
+            heal_view: 0,
+            elections_after_heal: 0,
             notes: Vec::new(),
             violations: Vec::new(),
         };
@@ -228,6 +255,7 @@ impl Nemesis<'_> {
                 .push(format!("the fault could not be healed: {error:#}"));
         }
         record.heal_ms = self.clock.ms();
+        record.heal_view = self.highest_view();
         record.recovery_ms = probe_write(
             &self.tls,
             &self.addresses,
@@ -267,14 +295,7 @@ impl Nemesis<'_> {
     /// "node P in view V": who leads, as the observer last saw it (elections show as a new
     /// view, which is how a heal that disturbed the primary is told from one that did not).
     fn leadership(&self) -> String {
-        let view = self
-            .observer
-            .views()
-            .iter()
-            .filter(|v| v.reachable)
-            .map(|v| v.view)
-            .max()
-            .unwrap_or(0);
+        let view = self.highest_view();
         match self.observer.primary() {
             Some(primary) => format!("node {primary} in view {view}"),
             None => format!("no primary in view {view}"),

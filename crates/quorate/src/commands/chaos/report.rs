@@ -118,12 +118,12 @@ impl Report {
         }
         println!();
         println!(
-            "{:>4} {:>8} {:<10} {:<56} {:>9}  result",
-            "#", "at s", "kind", "fault", "recovery"
+            "{:>4} {:>8} {:<10} {:<56} {:>9} {:>9}  result",
+            "#", "at s", "kind", "fault", "recovery", "elections"
         );
         for event in &self.events {
             println!(
-                "{:>4} {:>8.1} {:<10} {:<56} {:>9}  {}",
+                "{:>4} {:>8.1} {:<10} {:<56} {:>9} {:>9}  {}",
                 event.number,
                 event.start_ms as f64 / 1000.0,
                 event.kind.name(),
@@ -131,6 +131,7 @@ impl Report {
                 event
                     .recovery_ms
                     .map_or_else(|| "-".to_owned(), |ms| format!("{ms} ms")),
+                event.elections_after_heal,
                 if event.violations.is_empty() {
                     "ok".to_owned()
                 } else {
@@ -147,6 +148,12 @@ impl Report {
             .filter(|e| e.violations.is_empty())
             .count();
         let recoveries = self.recoveries();
+        let elections: u64 = self.events.iter().map(|e| e.elections_after_heal).sum();
+        let disturbed = self
+            .events
+            .iter()
+            .filter(|e| e.elections_after_heal > 0)
+            .count();
         println!();
         println!(
             "nemesis events: {} applied, {survived} survived without a violation",
@@ -162,6 +169,11 @@ impl Report {
                 self.recovery_limit_ms
             );
         }
+        println!(
+            "elections after heals: {elections} in all; {disturbed} of {} heals were followed by \
+             at least one",
+            self.events.len()
+        );
         let t = &self.tally;
         println!(
             "writes: {} committed, {} failed (redirected or invalid), {} unknown outcome ({} acknowledged but unresolved)",
@@ -230,6 +242,7 @@ impl Report {
                 "start_ms": e.start_ms,
                 "heal_ms": e.heal_ms,
                 "recovery_ms": e.recovery_ms,
+                "elections_after_heal": e.elections_after_heal,
                 "notes": e.notes,
                 "violations": e.violations,
             })).collect::<Vec<_>>(),
