@@ -9,6 +9,7 @@
 #
 #   FUZZ_SECONDS=300 fuzz/smoke.sh                  # longer
 #   FUZZ_TARGETS="ledger_chunk js_bundle" fuzz/smoke.sh
+#   FUZZ_TARGET_DIR=~/.cache/quorate-fuzz fuzz/smoke.sh   # keep the build across clones
 set -euo pipefail
 
 cd "$(dirname "$0")"
@@ -24,13 +25,14 @@ if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked
 fi
 
+target_dir="${FUZZ_TARGET_DIR:-$(pwd)/target}"
 started=$(date +%s)
-cargo "+$TOOLCHAIN" fuzz build
+cargo "+$TOOLCHAIN" fuzz build --target-dir "$target_dir"
 built=$(date +%s)
 echo "fuzz/smoke.sh: built every target in $((built - started)) s"
 
 triple=$(rustup run "$TOOLCHAIN" rustc -vV | sed -n 's/^host: //p')
-bin_dir="target/$triple/release"
+bin_dir="$target_dir/$triple/release"
 targets="${FUZZ_TARGETS:-$(cargo "+$TOOLCHAIN" fuzz list)}"
 
 failed=()
@@ -53,7 +55,9 @@ for target in $targets; do
     grep -E '^(stat::number_of_executed_units|stat::average_exec_per_sec|#[0-9]+ *DONE)' "$log" || true
     if [ "$code" -ne 0 ]; then
         echo "fuzz/smoke.sh: $target FAILED (exit $code); last lines of its log:" >&2
-        tail -n 60 "$log" >&2
+        tail -n 40 "$log" >&2
+        echo "fuzz/smoke.sh: $target: what failed:" >&2
+        grep -m 4 -A 1 -E "panicked at|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)" "$log" >&2 || true
         after=$(find "artifacts/$target" -type f | sort)
         comm -13 <(echo "$before") <(echo "$after") | while read -r input; do
             [ -n "$input" ] && echo "fuzz/smoke.sh: crashing input: fuzz/$input" >&2

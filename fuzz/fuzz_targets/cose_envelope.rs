@@ -18,7 +18,9 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use quorate_crypto::PublicKey;
-use quorate_crypto::cose::{GovMsgType, Sign1Message, verify_governance_request, verify_ledger_root};
+use quorate_crypto::cose::{
+    GovMsgType, Sign1Message, verify_governance_request, verify_ledger_root,
+};
 use quorate_fuzz::{fixtures, generated_ledger, seeded_store};
 use quorate_gov::{COSE_CONTENT_TYPE, Signer, authenticate};
 use quorate_kv::Store;

@@ -59,7 +59,12 @@ fn scan_in_memory(file_name: &str, bytes: &[u8]) {
     let Ok(scan) = scan_chunk(Path::new(file_name), &name, bytes) else {
         return;
     };
-    let ends = scan.offsets.iter().skip(1).copied().chain([scan.entries_end]);
+    let ends = scan
+        .offsets
+        .iter()
+        .skip(1)
+        .copied()
+        .chain([scan.entries_end]);
     for ((&offset, end), seqno) in scan.offsets.iter().zip(ends).zip(name.start..) {
         let entry = bytes
             .get(offset as usize..end as usize)

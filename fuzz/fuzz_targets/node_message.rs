@@ -21,7 +21,7 @@ use http::{HeaderName, HeaderValue, Uri};
 use libfuzzer_sys::fuzz_target;
 use quorate_consensus::message::{self, Message};
 use quorate_consensus::{ConsensusEngine, Input, NodeId as RaftId, Output, Raft, RaftConfig};
-use quorate_fuzz::{block_on, check_response, channels, node_router, seeded_store};
+use quorate_fuzz::{block_on, channels, check_response, node_router, seeded_store};
 use quorate_node::channel::{Channel, Frame};
 use quorate_node::frontend::{Caller, RoutedRequest, Router};
 use quorate_node::replication::peer_input::check_append_entries;

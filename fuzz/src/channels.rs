@@ -59,7 +59,11 @@ pub fn pair() -> (Arc<LocalIdentity>, Arc<LocalIdentity>) {
         node(&service_key, &service_cert, 11),
         node(&service_key, &service_cert, 12),
     );
-    if a.node_id() < b.node_id() { (a, b) } else { (b, a) }
+    if a.node_id() < b.node_id() {
+        (a, b)
+    } else {
+        (b, a)
+    }
 }
 
 pub fn channel(own: &Arc<LocalIdentity>, peer: &Arc<LocalIdentity>) -> Channel {

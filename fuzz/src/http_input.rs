@@ -56,9 +56,9 @@ pub fn parse(data: &[u8]) -> Option<(RoutedRequest, Arc<Caller>)> {
         headers.append(name, value);
     }
     if headers.len() > MAX_HEADERS_COUNT
-        || headers
-            .iter()
-            .any(|(n, v)| n.as_str().len() > MAX_HEADER_SIZE_BYTES || v.len() > MAX_HEADER_SIZE_BYTES)
+        || headers.iter().any(|(n, v)| {
+            n.as_str().len() > MAX_HEADER_SIZE_BYTES || v.len() > MAX_HEADER_SIZE_BYTES
+        })
     {
         return None;
     }
@@ -76,7 +76,13 @@ pub fn parse(data: &[u8]) -> Option<(RoutedRequest, Arc<Caller>)> {
 }
 
 /// The bytes of a seed: `caller` then an HTTP/1.1 request.
-pub fn seed(caller: u8, method: &str, target: &str, headers: &[(&str, &str)], body: &str) -> Vec<u8> {
+pub fn seed(
+    caller: u8,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Vec<u8> {
     let mut text = format!("{method} {target} HTTP/1.1\r\nhost: 127.0.0.1:8000\r\n");
     for (name, value) in headers {
         text.push_str(&format!("{name}: {value}\r\n"));

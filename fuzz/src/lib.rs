@@ -18,8 +18,8 @@ use bytes::Bytes;
 use http::{Method, Uri, Version};
 use quorate_crypto::{Certificate, KeyPair, Validity, create_self_signed_certificate};
 use quorate_kv::{CommitOutcome, LedgerSecret, Store};
-use quorate_ledger::generate::{GenerateOptions, generate_ledger};
 use quorate_ledger::generate::run::{LEDGER_SECRET_FILE, SERVICE_CERT_FILE};
+use quorate_ledger::generate::{GenerateOptions, generate_ledger};
 use quorate_ledger::tables;
 use quorate_node::app::{App, AppAuth, AppHandler, HistoricalState};
 use quorate_node::frontend::{
@@ -70,7 +70,8 @@ pub struct Fixtures {
 
 pub const CCF_MEMBER0_CERT_PEM: &str =
     include_str!("../../crates/crypto/tests/vectors/member0_cert.pem");
-pub const CCF_PROPOSAL_COSE: &[u8] = include_bytes!("../../crates/crypto/tests/vectors/proposal.cose");
+pub const CCF_PROPOSAL_COSE: &[u8] =
+    include_bytes!("../../crates/crypto/tests/vectors/proposal.cose");
 pub const CCF_BALLOT_COSE: &[u8] = include_bytes!("../../crates/crypto/tests/vectors/ballot.cose");
 
 pub fn fixtures() -> &'static Fixtures {
@@ -130,7 +131,11 @@ pub fn seeded_store() -> (Store, HistoricalState) {
         ),
     ];
     for (id, pem) in members {
-        tx.put(tables::MEMBERS_CERTS, id.clone().into_bytes(), pem.into_bytes());
+        tx.put(
+            tables::MEMBERS_CERTS,
+            id.clone().into_bytes(),
+            pem.into_bytes(),
+        );
         tx.put(
             tables::MEMBERS_INFO,
             id.into_bytes(),
@@ -174,7 +179,10 @@ pub fn seeded_store() -> (Store, HistoricalState) {
         let response = handler(&request, &mut tx);
         assert!(response.status.is_success(), "seeding {path}: {response:?}");
     }
-    let Ok(CommitOutcome::Committed { txid, write_set, .. }) = store.commit(tx) else {
+    let Ok(CommitOutcome::Committed {
+        txid, write_set, ..
+    }) = store.commit(tx)
+    else {
         panic!("seeding the record failed");
     };
     (store, HistoricalState { txid, write_set })
@@ -304,9 +312,12 @@ fn auth_policy(store: &Arc<Store>, auth: &AppAuth) -> AuthPolicy {
         }
         AppAuth::MemberCoseSign1 => AuthPolicy::member_cose_sign1(members(), false),
         AppAuth::ActiveMemberCoseSign1 => AuthPolicy::member_cose_sign1(members(), true),
-        AppAuth::AllOf(policies) => {
-            AuthPolicy::all_of(policies.iter().map(|auth| auth_policy(store, auth)).collect())
-        }
+        AppAuth::AllOf(policies) => AuthPolicy::all_of(
+            policies
+                .iter()
+                .map(|auth| auth_policy(store, auth))
+                .collect(),
+        ),
         AppAuth::Unsupported(declared) => AuthPolicy::Unsupported(declared.clone()),
     }
 }
@@ -315,6 +326,8 @@ fn auth_policy(store: &Arc<Store>, auth: &AppAuth) -> AuthPolicy {
 /// tokens, COSE bodies, `all_of`) sees the fuzzed requests: `/app/auth/<policy>`.
 pub fn auth_endpoints() -> Vec<(String, AppAuth)> {
     vec![
+        ("member_cert".into(), AppAuth::MemberCert),
+        ("any_cert".into(), AppAuth::AnyCert),
         ("jwt".into(), AppAuth::Jwt),
         ("user_cose_sign1".into(), AppAuth::UserCoseSign1),
         (
@@ -322,12 +335,18 @@ pub fn auth_endpoints() -> Vec<(String, AppAuth)> {
             AppAuth::TypedUserCoseSign1("log".into()),
         ),
         ("member_cose_sign1".into(), AppAuth::MemberCoseSign1),
-        ("active_member_cose_sign1".into(), AppAuth::ActiveMemberCoseSign1),
+        (
+            "active_member_cose_sign1".into(),
+            AppAuth::ActiveMemberCoseSign1,
+        ),
         (
             "all_of".into(),
             AppAuth::AllOf(vec![AppAuth::UserCert, AppAuth::Jwt]),
         ),
-        ("unsupported".into(), AppAuth::Unsupported("{\"x\": 1}".into())),
+        (
+            "unsupported".into(),
+            AppAuth::Unsupported("{\"x\": 1}".into()),
+        ),
     ]
 }
 
@@ -354,14 +373,27 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     ("GET", "/app/tx"),
     ("GET", "/app/commit"),
     ("GET", "/app/receipt"),
+    ("GET", "/node/tx"),
+    ("GET", "/node/commit"),
+    ("GET", "/node/receipt"),
+    ("GET", "/gov/tx"),
+    ("GET", "/gov/commit"),
+    ("GET", "/gov/receipt"),
+    ("GET", "/gov/service/transactions/{transactionId}"),
     ("POST", "/gov/members/proposals:create"),
     ("POST", "/gov/members/proposals/{proposalId}"),
-    ("POST", "/gov/members/proposals/{proposalId}/ballots/{memberId}"),
+    (
+        "POST",
+        "/gov/members/proposals/{proposalId}/ballots/{memberId}",
+    ),
     ("POST", "/gov/members/state-digests/{memberId}"),
     ("GET", "/gov/members/proposals"),
     ("GET", "/gov/members/proposals/{proposalId}"),
     ("GET", "/gov/members/proposals/{proposalId}/actions"),
-    ("GET", "/gov/members/proposals/{proposalId}/ballots/{memberId}"),
+    (
+        "GET",
+        "/gov/members/proposals/{proposalId}/ballots/{memberId}",
+    ),
     ("GET", "/gov/members/state-digests/{memberId}"),
     ("GET", "/gov/service/info"),
     ("GET", "/gov/service/constitution"),
@@ -483,8 +515,9 @@ pub fn check_response(response: &EndpointResponse) {
     if !is_json {
         return;
     }
-    let body: Value = serde_json::from_slice(&response.body)
-        .unwrap_or_else(|error| panic!("a JSON response that does not parse ({error}): {response:?}"));
+    let body: Value = serde_json::from_slice(&response.body).unwrap_or_else(|error| {
+        panic!("a JSON response that does not parse ({error}): {response:?}")
+    });
     if response.status.is_client_error() || response.status.is_server_error() {
         let error = body.get("error");
         let code = error.and_then(|e| e.get("code")).and_then(Value::as_str);

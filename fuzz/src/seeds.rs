@@ -77,7 +77,10 @@ fn user_cose(payload: &[u8]) -> Vec<u8> {
     let user = &fixtures().user;
     Sign1Builder::new()
         .kid(user.id().as_bytes())
-        .protected(HeaderLabel::Text("ccf.msg.type".into()), CborValue::from("log"))
+        .protected(
+            HeaderLabel::Text("ccf.msg.type".into()),
+            CborValue::from("log"),
+        )
         .protected(
             HeaderLabel::Text("ccf.msg.created_at".into()),
             CborValue::from(1_735_689_600u64),
@@ -92,7 +95,10 @@ fn binary_request(caller: u8, target: &str, content_type: &str, body: &[u8]) -> 
         caller,
         "POST",
         target,
-        &[("content-type", content_type), ("content-length", &body.len().to_string())],
+        &[
+            ("content-type", content_type),
+            ("content-length", &body.len().to_string()),
+        ],
         "",
     );
     bytes.extend_from_slice(body);
@@ -114,37 +120,125 @@ fn http_request() -> Seeds {
     named(
         "request",
         vec![
-            request(b'A', "POST", "/app/auth/jwt", &[("authorization", &bearer)], ""),
-            request(b'U', "POST", "/app/auth/all_of", &[("authorization", &bearer)], ""),
-            binary_request(b'A', "/app/auth/user_cose_sign1", "application/cose", &user_signed),
-            binary_request(b'A', "/app/auth/typed_user_cose_sign1", "application/cose", &user_signed),
-            binary_request(b'A', "/app/auth/active_member_cose_sign1", "application/cose", &member_signed),
-            binary_request(b'A', "/app/auth/member_cose_sign1", "application/cose", &member_signed),
+            request(
+                b'A',
+                "POST",
+                "/app/auth/jwt",
+                &[("authorization", &bearer)],
+                "",
+            ),
+            request(
+                b'U',
+                "POST",
+                "/app/auth/all_of",
+                &[("authorization", &bearer)],
+                "",
+            ),
+            binary_request(
+                b'A',
+                "/app/auth/user_cose_sign1",
+                "application/cose",
+                &user_signed,
+            ),
+            binary_request(
+                b'A',
+                "/app/auth/typed_user_cose_sign1",
+                "application/cose",
+                &user_signed,
+            ),
+            binary_request(
+                b'A',
+                "/app/auth/active_member_cose_sign1",
+                "application/cose",
+                &member_signed,
+            ),
+            binary_request(
+                b'A',
+                "/app/auth/member_cose_sign1",
+                "application/cose",
+                &member_signed,
+            ),
             request(b'A', "POST", "/app/auth/unsupported", &[], ""),
-            request(b'U', "POST", "/app/log/private", &[JSON], r#"{"id": 7, "msg": "hi"}"#),
-            request(b'U', "POST", "/app/log/public?scope=s", &[JSON], r#"{"id": 8, "msg": "m", "record_claim": true}"#),
+            request(
+                b'U',
+                "POST",
+                "/app/log/private",
+                &[JSON],
+                r#"{"id": 7, "msg": "hi"}"#,
+            ),
+            request(
+                b'U',
+                "POST",
+                "/app/log/public?scope=s",
+                &[JSON],
+                r#"{"id": 8, "msg": "m", "record_claim": true}"#,
+            ),
             request(b'U', "GET", "/app/log/private?id=1", &[], ""),
-            request(b'U', "GET", "/app/log/public?id=1&scope=", &[("if-none-match", "\"abc\"")], ""),
-            request(b'U', "DELETE", "/app/log/private?id=1", &[("if-match", "*")], ""),
+            request(
+                b'U',
+                "GET",
+                "/app/log/public?id=1&scope=",
+                &[("if-none-match", "\"abc\"")],
+                "",
+            ),
+            request(
+                b'U',
+                "DELETE",
+                "/app/log/private?id=1",
+                &[("if-match", "*")],
+                "",
+            ),
             request(b'U', "GET", "/app/log/private/count", &[], ""),
             request(b'U', "DELETE", "/app/log/public/all", &[], ""),
-            request(b'A', "POST", "/app/log/private/anonymous", &[JSON], r#"{"id": 2, "msg": "x"}"#),
-            request(b'U', "POST", "/app/log/private/prefix_cert", &[JSON], r#"{"id": 3, "msg": "m"}"#),
-            request(b'U', "POST", "/app/log/private/raw_text/4", &[("content-type", "text/plain")], "raw text"),
-            request(b'U', "GET", "/app/log/private/historical?id=1", &[("x-ms-ccf-transaction-id", "2.3")], ""),
+            request(
+                b'A',
+                "POST",
+                "/app/log/private/anonymous",
+                &[JSON],
+                r#"{"id": 2, "msg": "x"}"#,
+            ),
+            request(
+                b'U',
+                "POST",
+                "/app/log/private/prefix_cert",
+                &[JSON],
+                r#"{"id": 3, "msg": "m"}"#,
+            ),
+            request(
+                b'U',
+                "POST",
+                "/app/log/private/raw_text/4",
+                &[("content-type", "text/plain")],
+                "raw text",
+            ),
+            request(
+                b'U',
+                "GET",
+                "/app/log/private/historical?id=1",
+                &[("x-ms-ccf-transaction-id", "2.3")],
+                "",
+            ),
             request(b'C', "GET", "/app/log/private?id=1", &[], ""),
             request(b'M', "OPTIONS", "/app/log/private", &[], ""),
             request(b'A', "GET", "/node/network/nodes/ab%2Fcd", &[], ""),
             request(b'C', "POST", "/node/join", &[JSON], "{}"),
-            request(b'A', "GET", "/gov/service/javascript-modules/%2Fapp.js?api-version=2024-07-01", &[], ""),
+            request(
+                b'A',
+                "GET",
+                "/gov/service/javascript-modules/%2Fapp.js?api-version=2024-07-01",
+                &[],
+                "",
+            ),
             request(b'A', "GET", "/unknown%zz/path?x=%41+b&&=", &[], ""),
+            request(b'M', "POST", "/app/auth/member_cert", &[], ""),
+            request(b'C', "POST", "/app/auth/any_cert", &[], ""),
         ],
     )
 }
 
 fn join_request_json() -> serde_json::Value {
-    let csr = create_certificate_signing_request(&fixtures().stranger.key, "CCF Node", &[])
-        .expect("csr");
+    let csr =
+        create_certificate_signing_request(&fixtures().stranger.key, "CCF Node", &[]).expect("csr");
     json!({
         "node_info_network": {
             "node_to_node_interface": {"bind_address": "127.0.0.1:8081", "published_address": "127.0.0.1:8081"},
@@ -214,9 +308,11 @@ fn cose_envelope() -> Seeds {
         )
         .expect("signed request")
     };
-    let proposal = br#"{"actions": [{"name": "set_recovery_threshold", "args": {"recovery_threshold": 1}}]}"#;
+    let proposal =
+        br#"{"actions": [{"name": "set_recovery_threshold", "args": {"recovery_threshold": 1}}]}"#;
     let id = "1d2c3b4a".repeat(8);
-    let mut seeds = vec![
+    let mut seeds =
+        vec![
         ("ccf-proposal".to_owned(), crate::CCF_PROPOSAL_COSE.to_vec()),
         ("ccf-ballot".to_owned(), crate::CCF_BALLOT_COSE.to_vec()),
         ("proposal".to_owned(), sign(GovMsgType::Proposal, None, proposal)),
@@ -375,7 +471,10 @@ fn node_message() -> Seeds {
             caller_der: Some(Bytes::copy_from_slice(f.user.cert.der())),
             method: "POST".into(),
             uri: "/app/log/private?scope=a".into(),
-            headers: vec![("content-type".into(), Bytes::from_static(b"application/json"))],
+            headers: vec![(
+                "content-type".into(),
+                Bytes::from_static(b"application/json"),
+            )],
             body: Bytes::from_static(br#"{"id": 5, "msg": "fwd"}"#),
         }),
         Forwarded::Request(ForwardedRequest {
@@ -390,7 +489,10 @@ fn node_message() -> Seeds {
             id: 1,
             status: 200,
             transaction_id: Some((2, 10)),
-            headers: vec![("content-type".into(), Bytes::from_static(b"application/json"))],
+            headers: vec![(
+                "content-type".into(),
+                Bytes::from_static(b"application/json"),
+            )],
             body: Bytes::from_static(b"true"),
         }),
     ];
@@ -428,8 +530,14 @@ fn js_bundle() -> Seeds {
                     {"name": "lib/util.js", "module": "export const x = 1;"}]
     });
     vec![
-        ("logging-js".to_owned(), bundle.to_json().to_string().into_bytes()),
+        (
+            "logging-js".to_owned(),
+            bundle.to_json().to_string().into_bytes(),
+        ),
         ("small".to_owned(), small.to_string().into_bytes()),
-        ("app-json-only".to_owned(), small["metadata"].to_string().into_bytes()),
+        (
+            "app-json-only".to_owned(),
+            small["metadata"].to_string().into_bytes(),
+        ),
     ]
 }
