@@ -75,13 +75,6 @@ fn consensus(mut bytes: &[u8]) {
         let Ok(decoded) = message::decode(one) else {
             continue;
         };
-        // Known bug, reported (docs/fuzzing.md, "Found"): a RequestVote of term 0 makes a node
-        // still at term 0 (a joiner) vote in term 0, which breaks the engine's own VoteInv
-        // invariant. Skipped so the target keeps looking for other bugs; the input that found
-        // it is fuzz/corpus/node_message/regression-vote-in-term-0.
-        if matches!(&decoded, Message::RequestVote(r) if r.term == 0) {
-            continue;
-        }
         assert_eq!(
             message::decode(&message::encode(&decoded)).ok(),
             Some(decoded.clone()),

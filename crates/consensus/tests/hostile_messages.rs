@@ -102,3 +102,35 @@ proptest! {
         }
     }
 }
+
+/// A joiner is still at term 0; a regular vote request in term 0 (no honest candidate sends
+/// one) must not make it vote there (found by the node_message fuzz target).
+#[test]
+fn a_joiner_refuses_a_vote_in_term_zero() {
+    let mut c = Cluster::started(1);
+    c.add_node(common::config(1));
+    c.step(
+        1,
+        Input::Receive {
+            from: NodeId(0),
+            message: Message::RequestVote(RequestVote {
+                term: 0,
+                last_committable_index: 0,
+                last_committable_term: 0,
+                election_type: ElectionType::RegularVote,
+            }),
+        },
+    );
+    assert!(c.node(1).check_invariants().is_ok());
+    let answer = c.take(1, Some(0));
+    assert!(
+        matches!(
+            answer,
+            Some((
+                _,
+                Message::RequestVoteResponse(RequestVoteResponse { granted: false, .. })
+            ))
+        ),
+        "{answer:?}"
+    );
+}

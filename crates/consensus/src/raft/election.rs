@@ -157,7 +157,11 @@ impl Raft {
     }
 
     pub(super) fn receive_request_vote(&mut self, from: NodeId, r: RequestVote) {
-        if r.term < self.term {
+        // Candidates stand in a term after the one they saw (term 0 has no elections): a
+        // regular vote in term 0 comes only from a faulty or hostile peer, and granting it
+        // would record a vote in a term no leader can have (found by the node_message fuzz
+        // target; regression input fuzz/corpus/node_message/regression-vote-in-term-0).
+        if r.term < self.term || (r.term == 0 && r.election_type == ElectionType::RegularVote) {
             self.send_vote_response(from, false, r.election_type);
             return;
         }
