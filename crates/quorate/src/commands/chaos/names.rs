@@ -85,10 +85,18 @@ pub fn owner_pid(name: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
-/// Whether the run with this pid is still going: a live `quorate` process has that pid (a pid
-/// reused by another program means the run is gone).
+/// Whether the run with this pid is still going: a live process with that pid runs `… dev
+/// chaos …`. (Its arguments, not its name: the binary may have been copied under another name,
+/// and a pid reused by another program means the run is gone.)
 pub fn run_is_alive(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim() == "quorate")
+    std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| is_chaos_command(&cmdline))
+}
+
+/// Whether a NUL-separated command line has `dev chaos` among its arguments.
+fn is_chaos_command(cmdline: &[u8]) -> bool {
+    let args: Vec<&[u8]> = cmdline.split(|byte| *byte == 0).collect();
+    args.windows(2)
+        .any(|pair| pair[0] == b"dev" && pair[1] == b"chaos")
 }
 
 #[cfg(test)]
@@ -107,6 +115,21 @@ mod tests {
         assert_eq!(owner_pid("qchb"), None);
         assert_eq!(owner_pid("eth0"), None);
         assert_eq!(owner_pid("qch12"), None);
+    }
+
+    #[test]
+    fn a_run_is_recognised_by_its_arguments_whatever_the_binary_is_called() {
+        assert!(is_chaos_command(
+            b"/tmp/x/quorate2\0dev\0chaos\0--seconds\0010\0"
+        ));
+        assert!(!is_chaos_command(
+            b"quorate\0node\0start\0--config\0c.json\0"
+        ));
+        assert!(!is_chaos_command(b""));
+        assert!(
+            run_is_alive(std::process::id())
+                == is_chaos_command(&std::fs::read("/proc/self/cmdline").unwrap_or_default())
+        );
     }
 
     #[test]
