@@ -120,7 +120,7 @@ mod tests {
     #[test]
     fn a_run_is_recognised_by_its_arguments_whatever_the_binary_is_called() {
         assert!(is_chaos_command(
-            b"/tmp/x/quorate2\0dev\0chaos\0--seconds\0010\0"
+            b"/tmp/x/quorate2\0dev\0chaos\0--seconds\x0010\0"
         ));
         assert!(!is_chaos_command(
             b"quorate\0node\0start\0--config\0c.json\0"
