@@ -204,3 +204,27 @@ fn role_changes_are_reported_once() {
     assert_eq!(node.role(), Role::PreVoteCandidate);
     assert_eq!(reported, 1);
 }
+
+#[test]
+fn a_signature_goes_out_at_once_only_when_configured() {
+    for at_once in [false, true] {
+        let config = |id| quorate_consensus::RaftConfig {
+            send_committable_at_once: at_once,
+            ..common::config(id)
+        };
+        let mut c = Cluster::started_with(3, config);
+        c.settle();
+        c.propose(0, b"small");
+        assert!(c.take(0, Some(1)).is_none(), "a small entry waits");
+        c.sign(0);
+        let sent = c.take(0, Some(1));
+        match sent {
+            Some((_, Message::AppendEntries(ae))) => {
+                assert!(at_once, "CCF's behaviour waits for the heartbeat");
+                assert_eq!(ae.entries.len(), 2, "the entry and its signature");
+            }
+            None => assert!(!at_once, "the signature was held back"),
+            Some((_, other)) => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -490,6 +490,9 @@ fn a_restarted_node_rebuilds_from_its_directory_and_catches_up() {
         cluster.write(primary, &format!("a{i}"), "first");
     }
     assert!(cluster.run_until(2_000, Cluster::converged));
+    // The durable commit point may lag the live one by COMMIT_POINT_LAG_MS: let it land.
+    let lag_ms = quorate_node::replication::hard_state_writer::COMMIT_POINT_LAG_MS;
+    cluster.run_until(lag_ms + 20, |_| false);
     let held = cluster.node(restarted).last_committed_txid();
     cluster.nodes[restarted] = None;
     for i in 0..25 {

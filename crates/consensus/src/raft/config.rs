@@ -23,6 +23,10 @@ pub struct RaftConfig {
     /// A leader that has appended this many payload bytes since AppendEntries last went out
     /// sends them at once instead of waiting for the next heartbeat (CCF: 20,000).
     pub eager_send_bytes: u64,
+    /// Whether a leader sends a committable entry (a signature) to its followers the moment it
+    /// is proposed. CCF waits for the byte threshold or the next heartbeat, so an idle
+    /// service's commit latency is the heartbeat; sending at once makes it one round trip.
+    pub send_committable_at_once: bool,
 }
 
 impl RaftConfig {
@@ -37,6 +41,7 @@ impl RaftConfig {
             pre_vote: false,
             max_entries_per_append: 20,
             eager_send_bytes: 20_000,
+            send_committable_at_once: false,
         }
     }
 }

@@ -315,7 +315,9 @@ impl Raft {
         }
         let first_index = self.log.last_index() + 1;
         let mut persisted = Vec::with_capacity(proposals.len());
+        let mut committable = false;
         for p in proposals {
+            committable |= p.committable;
             self.unsent_bytes = self.unsent_bytes.saturating_add(p.payload.len() as u64);
             let entry = Entry {
                 term: self.term,
@@ -335,7 +337,9 @@ impl Raft {
         if self.configurations.others(self.me()).is_empty() {
             self.update_commit();
         }
-        if self.unsent_bytes >= self.config.eager_send_bytes {
+        if self.unsent_bytes >= self.config.eager_send_bytes
+            || (committable && self.config.send_committable_at_once)
+        {
             self.broadcast_append_entries();
         }
         Ok(())

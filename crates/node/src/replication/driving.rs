@@ -16,10 +16,25 @@ impl ReplicatedNode {
     pub fn tick(&mut self, now_ms: u64) -> Result<(), ReplicationError> {
         self.now_ms = self.now_ms.max(now_ms);
         self.step(Input::Tick { now_ms })?;
+        self.hard_state.write_lagging(self.now_ms)?;
         if self.is_primary() && self.signatures.due(&self.config.signatures, self.now_ms) {
             self.emit_signature()?;
         }
         Ok(())
+    }
+
+    /// When the primary's next signature falls due by time (none on a backup, or when no
+    /// transaction waits for one).
+    pub fn signature_due_at_ms(&self) -> Option<u64> {
+        if !self.is_primary() {
+            return None;
+        }
+        self.signatures.due_at_ms(&self.config.signatures)
+    }
+
+    /// Writes a held-back commit point to the hard state: the node is stopping cleanly.
+    pub fn write_commit_point(&mut self) -> Result<(), ReplicationError> {
+        self.hard_state.write_pending(self.now_ms)
     }
 
     /// A message from peer `from` (authenticated by the channel). Garbage, and entries the
@@ -47,7 +62,7 @@ impl ReplicatedNode {
         let mut became_primary = false;
         for output in outputs {
             match output {
-                Output::PersistHardState(state) => self.hard_state.store(&state)?,
+                Output::PersistHardState(state) => self.hard_state.persist(state, self.now_ms)?,
                 Output::Send { to, message } => {
                     self.outbox.push((to, message::encode(&message)));
                 }

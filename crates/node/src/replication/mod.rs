@@ -14,6 +14,7 @@ pub mod driving;
 pub mod durable_log;
 pub mod error;
 pub mod hard_state_file;
+pub mod hard_state_writer;
 pub mod identity;
 pub mod invariants;
 pub mod membership;

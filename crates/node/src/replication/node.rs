@@ -15,6 +15,7 @@ use super::config::ReplicationConfig;
 use super::durable_log::DurableLog;
 use super::error::ReplicationError;
 use super::hard_state_file::HardStateFile;
+use super::hard_state_writer::HardStateWriter;
 use super::identity::{NodeIdentity, ServiceIdentity};
 use super::signature_policy::SignatureClock;
 use super::tx_status::{TxStatus, tx_status};
@@ -39,7 +40,7 @@ pub struct ReplicatedNode {
     pub(super) store: Arc<Store>,
     pub(super) secret: LedgerSecret,
     pub(super) log: DurableLog,
-    pub(super) hard_state: HardStateFile,
+    pub(super) hard_state: HardStateWriter,
     pub(super) node: NodeIdentity,
     pub(super) service: ServiceIdentity,
     pub(super) config: ReplicationConfig,
@@ -65,7 +66,7 @@ impl ReplicatedNode {
             store: Arc::new(store),
             secret,
             log,
-            hard_state: HardStateFile::new(&config.hard_state_path),
+            hard_state: HardStateWriter::new(HardStateFile::new(&config.hard_state_path)),
             node,
             service,
             config,

@@ -35,6 +35,11 @@ impl SignatureClock {
         self.last_signature_ms = now_ms;
     }
 
+    /// When the waiting transactions' delay runs out, if any wait.
+    pub fn due_at_ms(&self, policy: &SignaturePolicy) -> Option<u64> {
+        (self.unsigned_txs > 0).then(|| self.last_signature_ms.saturating_add(policy.delay_ms))
+    }
+
     /// Whether a signature is due: enough transactions, or some waiting for `delay_ms`.
     pub fn due(&self, policy: &SignaturePolicy, now_ms: u64) -> bool {
         self.unsigned_txs >= policy.tx_count.max(1)

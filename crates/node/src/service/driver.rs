@@ -105,8 +105,8 @@ pub struct Driver {
     peers: PeerBook,
     status: watch::Sender<Arc<NodeStatus>>,
     clock: Instant,
+    /// The longest the driver waits for input before it moves time on.
     tick_interval: Duration,
-    last_tick: Instant,
     /// Store version the peers and status were last derived from.
     derived_at: Option<TxId>,
     seen: SeenTables,
@@ -138,7 +138,6 @@ impl Driver {
             status,
             clock: now,
             tick_interval,
-            last_tick: now,
             derived_at: None,
             seen: SeenTables::default(),
             stop,
@@ -152,9 +151,9 @@ impl Driver {
     pub fn run(mut self) -> Result<(), ReplicationError> {
         loop {
             if *self.stop.borrow() {
-                return Ok(());
+                return self.node.write_commit_point();
             }
-            let wait = self.tick_interval.saturating_sub(self.last_tick.elapsed());
+            let wait = self.next_wait();
             let mut deferred: Vec<Deferred> = Vec::new();
             match self.inputs.recv_timeout(wait) {
                 Ok(input) => {
@@ -167,13 +166,11 @@ impl Driver {
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+                Err(RecvTimeoutError::Disconnected) => return self.node.write_commit_point(),
             }
-            if self.last_tick.elapsed() >= self.tick_interval {
-                self.last_tick = Instant::now();
-                let now_ms = u64::try_from(self.clock.elapsed().as_millis()).unwrap_or(u64::MAX);
-                self.node.tick(now_ms)?;
-            }
+            // Time moves at every batch, not only every tick: a signature falls due within a
+            // millisecond of its delay however busy or idle the node is.
+            self.node.tick(self.now_ms())?;
             self.node.flush()?;
             for answer in deferred {
                 answer();
@@ -181,6 +178,22 @@ impl Driver {
             self.send_messages();
             self.derive();
         }
+    }
+
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.clock.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// How long to wait for input: until the next tick, or sooner when a signature falls due.
+    fn next_wait(&self) -> Duration {
+        let now_ms = self.now_ms();
+        let until_signature = self
+            .node
+            .signature_due_at_ms()
+            .map_or(self.tick_interval, |due_ms| {
+                Duration::from_millis(due_ms.saturating_sub(now_ms))
+            });
+        self.tick_interval.min(until_signature)
     }
 
     fn handle(

@@ -75,6 +75,7 @@ fn replication_config(config: &NodeConfig, node_dir: &Path) -> ReplicationConfig
             election_timeout_ms,
             election_jitter_ms: election_timeout_ms / 2,
             jitter_seed: u64::from_le_bytes(seed),
+            send_committable_at_once: true,
             ..RaftConfig::new(quorate_consensus::NodeId(0))
         },
         signatures: SignaturePolicy {
