@@ -8,6 +8,8 @@
 //! - **L1** one connection: a write answered in p50 ≤ 0.5 ms; a write until committed in
 //!   p50 ≤ 5 ms.
 //! - **S1** from 1 to 5 nodes, write throughput drops ≤ 25%.
+//! - **J1** the JS logging app's writes ≥ 0.5× the native app's, both 3-node sandboxes of the
+//!   same run at the most connections (CCF's JS apps run 3.5–10× slower than its C++ ones).
 
 use std::fmt::Write as _;
 
@@ -17,6 +19,11 @@ use super::workload::{SMALL_MESSAGE, Workload};
 /// The setup names the suite gives Quorate's configurations.
 pub fn quorate_setup(nodes: usize) -> String {
     format!("{nodes} node{}", if nodes == 1 { "" } else { "s" })
+}
+
+/// The 3-node sandbox serving the JS logging app (`apps/logging-js`) instead of the native one.
+pub fn quorate_js_setup(nodes: usize) -> String {
+    format!("{}, JS logging app", quorate_setup(nodes))
 }
 
 /// The commit-latency configuration: frequent signatures and heartbeats.
@@ -187,7 +194,48 @@ pub fn judge(points: &[Point], max_connections: usize, commit_setup: &str) -> Ve
         }
         _ => not_measured("S1", "1- and 5-node writes"),
     });
+    verdicts.push(js_versus_native(points, max_connections));
     verdicts
+}
+
+/// J1: the JS app's writes against the native app's at the most connections; the reads at the
+/// same count are shown beside them for context (not judged).
+fn js_versus_native(points: &[Point], max_connections: usize) -> Verdict {
+    let (native, js) = (quorate_setup(3), quorate_js_setup(3));
+    let at_max = |system: &str, setup: &str, workload: Workload| {
+        find(points, system, setup, workload, max_connections)
+    };
+    let (Some(native_writes), Some(js_writes)) = (
+        at_max("quorate", &native, SMALL_WRITE),
+        at_max("quorate-js", &js, SMALL_WRITE),
+    ) else {
+        return not_measured("J1", "JS vs native writes");
+    };
+    let ratio = js_writes.throughput / native_writes.throughput.max(1e-9);
+    let mut measured = format!(
+        "{:.0} vs {:.0} writes/s = {ratio:.2}×",
+        js_writes.throughput, native_writes.throughput
+    );
+    if let (Some(native_reads), Some(js_reads)) = (
+        at_max("quorate", &native, Workload::Read),
+        at_max("quorate-js", &js, Workload::Read),
+    ) {
+        let _ = write!(
+            measured,
+            "; reads {:.0} vs {:.0} = {:.2}×",
+            js_reads.throughput,
+            native_reads.throughput,
+            js_reads.throughput / native_reads.throughput.max(1e-9)
+        );
+    }
+    Verdict {
+        goal: "J1",
+        what: format!(
+            "JS logging app writes ≥ 0.5× native writes (same run, {max_connections} connections)"
+        ),
+        measured,
+        pass: Some(ratio >= 0.5),
+    }
 }
 
 fn not_measured(goal: &'static str, what: &str) -> Verdict {
@@ -216,4 +264,64 @@ pub fn markdown(verdicts: &[Verdict]) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(system: &str, setup: &str, workload: Workload, throughput: f64) -> Point {
+        Point {
+            system: system.into(),
+            setup: setup.into(),
+            nodes: 3,
+            workload,
+            protocol: "h1".into(),
+            pacing: "closed".into(),
+            connections: 256,
+            seconds: 10.0,
+            successes: 1,
+            failures: 0,
+            throughput,
+            p50_ms: 1.0,
+            p99_ms: 2.0,
+            p999_ms: 3.0,
+            max_ms: 4.0,
+            mean_ms: 1.0,
+            server_cores: 1.0,
+            generator_cores: 0.5,
+            machine_busy_pct: 100.0,
+            other_cores: 0.0,
+            load_average: 2.0,
+            first_error: None,
+        }
+    }
+
+    fn j1(points: &[Point]) -> Verdict {
+        judge(points, 256, "unused")
+            .into_iter()
+            .find(|verdict| verdict.goal == "J1")
+            .expect("J1 is always judged")
+    }
+
+    #[test]
+    fn j1_compares_js_with_native_writes_of_the_same_run() {
+        let (native, js) = (quorate_setup(3), quorate_js_setup(3));
+        let mut points = vec![point("quorate", &native, SMALL_WRITE, 10_000.0)];
+        assert_eq!(j1(&points).pass, None, "no JS point: not measured");
+        points.push(point("quorate-js", &js, SMALL_WRITE, 4_000.0));
+        let verdict = j1(&points);
+        assert_eq!(verdict.pass, Some(false));
+        assert_eq!(verdict.measured, "4000 vs 10000 writes/s = 0.40×");
+        points.push(point("quorate-js", &js, SMALL_WRITE, 6_000.0));
+        points.remove(1);
+        points.push(point("quorate", &native, Workload::Read, 20_000.0));
+        points.push(point("quorate-js", &js, Workload::Read, 15_000.0));
+        let verdict = j1(&points);
+        assert_eq!(verdict.pass, Some(true));
+        assert_eq!(
+            verdict.measured,
+            "6000 vs 10000 writes/s = 0.60×; reads 15000 vs 20000 = 0.75×"
+        );
+    }
 }

@@ -1,6 +1,6 @@
 //! `quorate bench`: the benchmark suite. In one run on loopback it starts the 3-node Quorate
-//! sandbox (durable), a 3-member etcd with TLS, Redis and nginx (the HTTPS ceiling) one after
-//! the other, drives each with the same load generator at the same connection counts, and
+//! sandbox (durable; native app, then the JS logging app), a 3-member etcd with TLS, Redis and
+//! nginx (the HTTPS ceiling) one after the other, drives each with the same load generator at the same connection counts, and
 //! prints one table (throughput, p50/p99/p99.9, server CPU) and the goals' PASS/MISS. Results
 //! go to `bench/results/<date>/`: `points.jsonl`, `summary.md`, `throughput_p99.png`.
 //!
@@ -32,7 +32,7 @@ use suite::{Settings, Suite};
 use systems::install;
 use workload::Workload;
 
-const SYSTEMS: [&str; 4] = ["nginx", "quorate", "etcd", "redis"];
+const SYSTEMS: [&str; 5] = ["nginx", "quorate", "quorate-js", "etcd", "redis"];
 
 #[derive(clap::Args)]
 pub struct BenchArgs {
@@ -45,13 +45,17 @@ pub struct BenchArgs {
     /// Connection counts (each connection has one request in flight).
     #[arg(long, value_delimiter = ',', default_value = "1,16,64,256")]
     connections: Vec<usize>,
-    /// Systems to run, of nginx, quorate, etcd, redis.
+    /// Systems to run, of nginx, quorate, quorate-js (the same 3-node sandbox serving the JS
+    /// logging app, `--js-app`; write-20B, write-1KiB and read only), etcd, redis.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "nginx,quorate,etcd,redis"
+        default_value = "nginx,quorate,quorate-js,etcd,redis"
     )]
     systems: Vec<String>,
+    /// The JS app bundle (CCF's layout) the quorate-js system deploys.
+    #[arg(long, default_value = "apps/logging-js")]
+    js_app: PathBuf,
     /// Workloads, of write-20B, write-1KiB, read, mixed-90r10w, write-committed.
     #[arg(
         long,
@@ -151,6 +155,7 @@ fn settings(args: &BenchArgs) -> anyhow::Result<Settings> {
         http2: !args.no_http2,
         port_base: args.port_base,
         quorate_binary: work_dir.join("bin/quorate"),
+        js_app: std::path::absolute(&args.js_app)?,
         work_dir,
         install: !args.no_install,
     })
@@ -308,9 +313,11 @@ fn summary_header(args: &BenchArgs, started_load: f64, took: std::time::Duration
     let _ = writeln!(
         out,
         "- Quorate: `quorate sandbox` (release build), durable ledgers (fsync per group \
-         commit), native logging app, user0's client certificate; etcd: data on disk, HTTPS \
+         commit), native logging app (quorate-js: the same sandbox with `--js-app {}`), \
+         user0's client certificate; etcd: data on disk, HTTPS \
          clients, mutual TLS between peers, writes to the leader, serializable reads spread over \
-         members; Redis: `appendfsync always`; nginx: constant 200 over TLS 1.3"
+         members; Redis: `appendfsync always`; nginx: constant 200 over TLS 1.3",
+        args.js_app.display()
     );
     let _ = writeln!(
         out,

@@ -15,7 +15,7 @@ use super::workload::Workload;
 /// One measured point.
 #[derive(Clone, Debug)]
 pub struct Point {
-    /// `quorate`, `etcd`, `redis`, `nginx`.
+    /// `quorate`, `quorate-js`, `etcd`, `redis`, `nginx`.
     pub system: String,
     /// What was running: "3 nodes", "3 members, TLS, disk", ...
     pub setup: String,

@@ -1,8 +1,9 @@
 //! The suite: each system started fresh, measured at every connection count for every
 //! workload it supports, and stopped before the next starts, so only one system (and the load
 //! generator) competes for the box at a time. Order: nginx (the ceiling), Quorate with 3 nodes
-//! (then the same service with frequent signatures, for commit waits), Quorate at the other
-//! node counts, etcd, Redis. A phase that fails is reported and skipped; a system that does not
+//! (then the same service with frequent signatures, for commit waits), the same 3-node sandbox
+//! serving the JS logging app (right after the native one, so the two are measured minutes
+//! apart under similar load), Quorate at the other node counts, etcd, Redis. A phase that fails is reported and skipped; a system that does not
 //! start is skipped; Ctrl-C stops what is running and still writes the results.
 
 use std::path::{Path, PathBuf};
@@ -12,16 +13,16 @@ use anyhow::anyhow;
 use quorate_node::client::HttpProtocol;
 
 use super::generator::{self, Pacing, Phase};
-use super::goals::{self, quorate_commit_setup, quorate_setup};
+use super::goals::{self, quorate_commit_setup, quorate_js_setup, quorate_setup};
 use super::report::{self, JsonLines, Point, TABLE_HEADER, TABLE_RULE};
 use super::systems::certs::Certs;
 use super::systems::etcd::EtcdCluster;
 use super::systems::install;
 use super::systems::nginx::Nginx;
-use super::systems::quorate::QuorateSandbox;
+use super::systems::quorate::{App, QuorateSandbox};
 use super::systems::redis::Redis;
 use super::target::Target;
-use super::workload::{READ_KEYSPACE, SMALL_MESSAGE, Workload};
+use super::workload::{LARGE_MESSAGE, READ_KEYSPACE, SMALL_MESSAGE, Workload};
 
 /// Connections used to preload keys and to warm a system up.
 const PRELOAD_CONNECTIONS: usize = 16;
@@ -46,6 +47,8 @@ pub struct Settings {
     /// The `quorate` binary the sandboxes run: a copy made when the suite starts, so a rebuild
     /// during the run (a shared target directory) changes nothing.
     pub quorate_binary: PathBuf,
+    /// The JS app bundle the `quorate-js` system serves (`apps/logging-js`).
+    pub js_app: PathBuf,
 }
 
 pub struct Suite {
@@ -59,6 +62,17 @@ pub struct Suite {
 const SMALL_WRITE: Workload = Workload::Write {
     bytes: SMALL_MESSAGE,
 };
+
+/// What the JS app is measured on: the goal compares writes, and reads show the read-only
+/// handler path. The mixed and commit-wait workloads would exercise the same handlers
+/// (and the node's built-in `/app/commit`), so they are left out to keep the suite short.
+const JS_WORKLOADS: [Workload; 3] = [
+    SMALL_WRITE,
+    Workload::Write {
+        bytes: LARGE_MESSAGE,
+    },
+    Workload::Read,
+];
 
 /// Runs one stage; a failure is reported (and returned as a note) and the suite goes on, an
 /// interruption stops it.
@@ -141,6 +155,12 @@ impl Suite {
         if self.wants("quorate") {
             let note = stage("quorate", self.quorate()).await?;
             self.note(note);
+        }
+        if self.wants("quorate-js") {
+            let note = stage("quorate-js", self.quorate_js()).await?;
+            self.note(note);
+        }
+        if self.wants("quorate") {
             let note = stage("quorate scaling", self.quorate_scaling()).await?;
             self.note(note);
         }
@@ -314,6 +334,7 @@ impl Suite {
             &self.settings.work_dir.join("quorate-3"),
             3,
             self.settings.port_base,
+            &App::Native,
         )
         .await?;
         let outcome = tokio::select! {
@@ -395,6 +416,40 @@ impl Suite {
         Ok(())
     }
 
+    /// The 3-node sandbox of [`Self::quorate`] serving the JS logging app instead of the
+    /// native one: same durability, ports, client and workloads, so the goal J1 compares
+    /// only the app.
+    async fn quorate_js(&mut self) -> anyhow::Result<()> {
+        let app = &self.settings.js_app;
+        if !app.join("app.json").is_file() {
+            anyhow::bail!(
+                "no JS app bundle at {} (run from the repository root, or pass --js-app)",
+                app.display()
+            );
+        }
+        let sandbox = QuorateSandbox::start(
+            &self.settings.quorate_binary,
+            &self.settings.work_dir.join("quorate-js-3"),
+            3,
+            self.settings.port_base,
+            &App::Js(app.clone()),
+        )
+        .await?;
+        let outcome = tokio::select! {
+            outcome = async {
+                let setup = quorate_js_setup(3);
+                let target = sandbox.target(HttpProtocol::Http1)?;
+                let pids = sandbox.node_pids.clone();
+                self.warm_up(&target).await;
+                self.sweep("quorate-js", &setup, 3, &target, &pids, &JS_WORKLOADS)
+                    .await
+            } => outcome,
+            error = interrupted() => Err(error),
+        };
+        sandbox.stop().await;
+        outcome
+    }
+
     async fn quorate_scaling(&mut self) -> anyhow::Result<()> {
         if !self.settings.workloads.contains(&SMALL_WRITE) {
             return Ok(());
@@ -414,6 +469,7 @@ impl Suite {
                 &self.settings.work_dir.join(format!("quorate-{nodes}")),
                 nodes,
                 self.settings.port_base,
+                &App::Native,
             )
             .await
             {
@@ -461,7 +517,7 @@ impl Suite {
                 self.warm_up(&target).await;
                 let supported = [
                     SMALL_WRITE,
-                    Workload::Write { bytes: super::workload::LARGE_MESSAGE },
+                    Workload::Write { bytes: LARGE_MESSAGE },
                     Workload::Read,
                     Workload::Mixed,
                 ];
@@ -493,7 +549,7 @@ impl Suite {
                 self.warm_up(&target).await;
                 let supported = [
                     SMALL_WRITE,
-                    Workload::Write { bytes: super::workload::LARGE_MESSAGE },
+                    Workload::Write { bytes: LARGE_MESSAGE },
                     Workload::Read,
                     Workload::Mixed,
                 ];

@@ -1,7 +1,7 @@
 //! The Quorate service under test: `quorate sandbox` (this same executable) started as a child
-//! in a fresh workspace (durable ledgers, group commit), waited for until it prints that the
-//! service is open, and driven with user0's certificate. Stopping it is SIGTERM to the sandbox,
-//! which stops its nodes cleanly.
+//! in a fresh workspace (durable ledgers, group commit), serving the native logging app or a JS
+//! app bundle, waited for until it prints that the service is open, and driven with user0's
+//! certificate. Stopping it is SIGTERM to the sandbox, which stops its nodes cleanly.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -24,6 +24,17 @@ use crate::commands::bench::target::{Kind, Target};
 const START_LIMIT: Duration = Duration::from_secs(240);
 const STOP_GRACE: Duration = Duration::from_secs(60);
 
+/// The app a new sandbox serves. Both are started by the same code so that a native and a JS
+/// run differ only in the app (`quorate sandbox --js-app`, deployed by member0's `set_js_app`
+/// proposal when the service is created).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum App {
+    /// `apps/logging`, built into the node.
+    Native,
+    /// A CCF JS bundle directory (`app.json` and `src/`).
+    Js(PathBuf),
+}
+
 pub struct QuorateSandbox {
     process: Option<Started>,
     executable: PathBuf,
@@ -40,12 +51,13 @@ pub struct QuorateSandbox {
 
 impl QuorateSandbox {
     /// A new `nodes`-node service in `workspace` (emptied first), node i on `port + i`, run by
-    /// the `quorate` binary `executable`.
+    /// the `quorate` binary `executable`, serving `app`.
     pub async fn start(
         executable: &Path,
         workspace: &Path,
         nodes: usize,
         port: u16,
+        app: &App,
     ) -> anyhow::Result<Self> {
         if workspace.exists() {
             std::fs::remove_dir_all(workspace)
@@ -57,14 +69,24 @@ impl QuorateSandbox {
             ensure_port_free(port + offset)?;
             ensure_port_free(port + 100 + offset)?;
         }
-        Self::launch(executable, workspace, nodes, port).await
+        let js_app = match app {
+            App::Native => None,
+            App::Js(dir) => Some(
+                std::path::absolute(dir)
+                    .with_context(|| format!("finding the JS app {}", dir.display()))?,
+            ),
+        };
+        Self::launch(executable, workspace, nodes, port, js_app.as_deref()).await
     }
 
+    /// Runs the sandbox in `workspace`: a new service (with `js_app` deployed, if given) or,
+    /// when the workspace holds one, that service resumed with the app it has.
     async fn launch(
         executable: &Path,
         workspace: &Path,
         nodes: usize,
         port: u16,
+        js_app: Option<&Path>,
     ) -> anyhow::Result<Self> {
         let log_file = workspace.join("sandbox.log");
         let mut log = tokio::fs::OpenOptions::new()
@@ -72,12 +94,17 @@ impl QuorateSandbox {
             .append(true)
             .open(&log_file)
             .await?;
-        let mut child = Command::new(executable)
+        let mut command = Command::new(executable);
+        command
             .arg("sandbox")
             .args(["--nodes", &nodes.to_string()])
             .arg("--workspace")
             .arg(workspace)
-            .args(["--port", &port.to_string()])
+            .args(["--port", &port.to_string()]);
+        if let Some(dir) = js_app {
+            command.arg("--js-app").arg(dir);
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log.try_clone().await?.into_std().await)
@@ -173,7 +200,15 @@ impl QuorateSandbox {
             std::fs::write(&file, serde_json::to_string_pretty(&config)?)
                 .with_context(|| format!("writing {}", file.display()))?;
         }
-        Self::launch(&self.executable, &self.workspace, self.nodes, self.port).await
+        // The resumed service keeps the app it was created with.
+        Self::launch(
+            &self.executable,
+            &self.workspace,
+            self.nodes,
+            self.port,
+            None,
+        )
+        .await
     }
 
     pub fn client_tls(&self, protocol: HttpProtocol) -> anyhow::Result<ClientTls> {
