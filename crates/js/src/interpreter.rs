@@ -8,6 +8,12 @@
 //! request a fresh interpreter, which costs about a millisecond of the request here; see
 //! docs/js.md). A call that hits a limit drops the runtime and its context; the next call on
 //! the thread builds new ones.
+//!
+//! A call is on the path of every JS request (a read-write one on the driver thread), so it
+//! does little besides the handler: the prelude's request and response functions and the
+//! handlers are looked up once per context, the request's fields go to the prelude as
+//! arguments (no intermediate object), a UTF-8 body is decoded once here, and the response
+//! comes back as one array whose text body is read as a string.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -17,6 +23,8 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use std::collections::HashMap;
 
+use rquickjs::convert::List;
+use rquickjs::function::Args;
 use rquickjs::{Context, Ctx, Exception, Function, Module, Object, Persistent, Runtime, Value};
 
 use crate::bundle::{Bundle, module_key};
@@ -41,11 +49,18 @@ struct ThreadRuntime {
     interrupted: Rc<Cell<bool>>,
 }
 
+/// Functions already looked up, by module and then function name (two levels, so a lookup
+/// borrows the names instead of allocating a key).
+type HandlerCache = HashMap<String, HashMap<String, Persistent<Function<'static>>>>;
+
 /// A context with `ccf` installed, for one bundle; its natives act on `host`.
 struct BundleContext {
-    /// Handlers already looked up, by (module, function); declared first, so they are
+    /// Handlers already looked up; declared first, with the prelude's functions, so they are
     /// released before their context.
-    handlers: RefCell<HashMap<(String, String), Persistent<Function<'static>>>>,
+    handlers: RefCell<HandlerCache>,
+    /// The prelude's `__quorate_request` and `__quorate_response`.
+    make_request: Persistent<Function<'static>>,
+    make_response: Persistent<Function<'static>>,
     bundle: Arc<Bundle>,
     context: Context,
     host: Rc<RefCell<HostState>>,
@@ -126,14 +141,26 @@ impl ThreadRuntime {
             let context =
                 Context::full(&self.runtime).map_err(|e| JsError::Interpreter(e.to_string()))?;
             let host = Rc::new(RefCell::new(HostState::default()));
-            context
-                .with(|ctx| globals::install(&ctx, &host))
-                .map_err(|e| JsError::Interpreter(e.to_string()))?;
+            let (make_request, make_response) = context
+                .with(|ctx| {
+                    globals::install(&ctx, &host)?;
+                    let globals = ctx.globals();
+                    let function = |name: &str| -> rquickjs::Result<_> {
+                        Ok(Persistent::save(&ctx, globals.get::<_, Function>(name)?))
+                    };
+                    Ok((
+                        function("__quorate_request")?,
+                        function("__quorate_response")?,
+                    ))
+                })
+                .map_err(|e: rquickjs::Error| JsError::Interpreter(e.to_string()))?;
             self.context = Some(BundleContext {
+                handlers: RefCell::new(HashMap::new()),
+                make_request,
+                make_response,
                 bundle: Arc::clone(bundle),
                 context,
                 host,
-                handlers: RefCell::new(HashMap::new()),
             });
         }
         self.context
@@ -206,7 +233,7 @@ fn run(
             std::mem::swap(&mut *cached.host.borrow_mut(), state);
             let outcome = cached.context.with(|ctx| {
                 let function = cached_handler(&ctx, cached, handler, &interrupted)?;
-                call_handler(&ctx, function, handler, request, &interrupted)
+                call_handler(&ctx, cached, function, handler, request, &interrupted)
             });
             std::mem::swap(&mut *cached.host.borrow_mut(), state);
             outcome
@@ -226,8 +253,12 @@ fn cached_handler<'js>(
     handler: Handler<'_>,
     interrupted: &Cell<bool>,
 ) -> Result<Function<'js>, JsError> {
-    let key = (handler.module.to_owned(), handler.function.to_owned());
-    let known = cached.handlers.borrow().get(&key).cloned();
+    let known = cached
+        .handlers
+        .borrow()
+        .get(handler.module)
+        .and_then(|functions| functions.get(handler.function))
+        .cloned();
     if let Some(function) = known {
         return function
             .restore(ctx)
@@ -246,13 +277,19 @@ fn cached_handler<'js>(
     cached
         .handlers
         .borrow_mut()
-        .insert(key, Persistent::save(ctx, function.clone()));
+        .entry(handler.module.to_owned())
+        .or_default()
+        .insert(
+            handler.function.to_owned(),
+            Persistent::save(ctx, function.clone()),
+        );
     Ok(function)
 }
 
 /// Calls the handler with CCF's request object and reads its response.
 fn call_handler<'js>(
     ctx: &Ctx<'js>,
+    cached: &BundleContext,
     function: Function<'js>,
     handler: Handler<'_>,
     request: &JsRequest,
@@ -261,25 +298,19 @@ fn call_handler<'js>(
     let failed = |error: rquickjs::Error, phase: Phase| {
         describe(ctx, error, phase, interrupted.get(), handler)
     };
-    let raw = raw_request(ctx, request).map_err(|e| failed(e, Phase::Setup))?;
-    let make_request: Function = ctx
-        .globals()
-        .get("__quorate_request")
-        .map_err(|e| failed(e, Phase::Setup))?;
-    let request_object: Value = make_request
-        .call((raw,))
+    let restore = |function: &Persistent<Function<'static>>| function.clone().restore(ctx);
+    let make_request = restore(&cached.make_request).map_err(|e| failed(e, Phase::Setup))?;
+    let request_object: Value = request_arguments(ctx, request)
+        .and_then(|arguments| make_request.call_arg(arguments))
         .map_err(|e| failed(e, Phase::Setup))?;
     let result: Value = function
         .call((request_object,))
         .map_err(|e| failed(e, Phase::Handler))?;
-    let respond: Function = ctx
-        .globals()
-        .get("__quorate_response")
-        .map_err(|e| failed(e, Phase::Setup))?;
-    let normalized: Object = respond
+    let make_response = restore(&cached.make_response).map_err(|e| failed(e, Phase::Setup))?;
+    let List((status, headers, body, binary)) = make_response
         .call((result,))
         .map_err(|e| failed(e, Phase::Response))?;
-    read_response(&normalized).map_err(|e| failed(e, Phase::Response))
+    response(status, headers, body, binary).map_err(|e| failed(e, Phase::Response))
 }
 
 #[derive(Clone, Copy)]
@@ -341,31 +372,43 @@ pub(crate) fn describe(
     }
 }
 
-fn raw_request<'js>(ctx: &Ctx<'js>, request: &JsRequest) -> rquickjs::Result<Object<'js>> {
-    let raw = Object::new(ctx.clone())?;
-    raw.set("method", request.method.as_str())?;
-    raw.set("url", request.url.as_str())?;
-    raw.set("path", request.path.as_str())?;
-    raw.set("route", request.route.as_str())?;
-    raw.set("query", request.query.as_str())?;
-    raw.set("hostname", request.hostname.as_str())?;
+/// The prelude's `makeRequest` arguments: method, url, path, route, query, hostname, params,
+/// headers, body (a string when it is UTF-8, else an ArrayBuffer) and caller.
+fn request_arguments<'js>(ctx: &Ctx<'js>, request: &JsRequest) -> rquickjs::Result<Args<'js>> {
+    let mut arguments = Args::new(ctx.clone(), 10);
+    for text in [
+        &request.method,
+        &request.url,
+        &request.path,
+        &request.route,
+        &request.query,
+        &request.hostname,
+    ] {
+        arguments.push_arg(text.as_str())?;
+    }
     let params = Object::new(ctx.clone())?;
     for (name, value) in &request.params {
         params.set(name.as_str(), value.as_str())?;
     }
-    raw.set("params", params)?;
+    arguments.push_arg(params)?;
     let headers = Object::new(ctx.clone())?;
     for (name, value) in &request.headers {
-        headers.set(name.to_lowercase(), value.as_str())?;
+        if name.bytes().any(|byte| byte.is_ascii_uppercase()) {
+            headers.set(name.to_lowercase(), value.as_str())?;
+        } else {
+            headers.set(name.as_str(), value.as_str())?;
+        }
     }
-    raw.set("headers", headers)?;
-    raw.set(
-        "body",
-        rquickjs::ArrayBuffer::new_copy(ctx.clone(), request.body.as_ref())?,
-    )?;
-    let caller = to_js(ctx, &request.caller)?;
-    raw.set("caller", caller)?;
-    Ok(raw)
+    arguments.push_arg(headers)?;
+    match std::str::from_utf8(&request.body) {
+        Ok(text) => arguments.push_arg(text)?,
+        Err(_) => arguments.push_arg(rquickjs::ArrayBuffer::new_copy(
+            ctx.clone(),
+            request.body.as_ref(),
+        )?)?,
+    }
+    arguments.push_arg(to_js(ctx, &request.caller)?)?;
+    Ok(arguments)
 }
 
 /// A JSON value as a JS value, built directly (no text round trip).
@@ -396,16 +439,24 @@ pub(crate) fn to_js<'js>(
     })
 }
 
-fn read_response(normalized: &Object<'_>) -> rquickjs::Result<JsResponse> {
-    let status: f64 = normalized.get("status")?;
-    let headers: Vec<Vec<String>> = normalized.get("headers")?;
-    // One char per byte (see the prelude's `bytes`).
-    let body: String = normalized.get("body")?;
-    let body: Vec<u8> = body
-        .chars()
-        .map(|c| u8::try_from(u32::from(c)))
-        .collect::<Result<_, _>>()
-        .map_err(|_| rquickjs::Error::new_from_js_message("string", "body", "not a byte string"))?;
+/// The response from `makeResponse`'s parts: `headers` alternate names and values, `body` is
+/// text (its UTF-8 is sent) or, when `binary`, one char per byte (see the prelude's `bytes`).
+fn response(
+    status: f64,
+    headers: Vec<String>,
+    body: String,
+    binary: bool,
+) -> rquickjs::Result<JsResponse> {
+    let body: Vec<u8> = if binary {
+        body.chars()
+            .map(|c| u8::try_from(u32::from(c)))
+            .collect::<Result<_, _>>()
+            .map_err(|_| {
+                rquickjs::Error::new_from_js_message("string", "body", "not a byte string")
+            })?
+    } else {
+        body.into_bytes()
+    };
     let status = if (100.0..=999.0).contains(&status) && status.fract() == 0.0 {
         status as u16
     } else {
@@ -415,15 +466,14 @@ fn read_response(normalized: &Object<'_>) -> rquickjs::Result<JsResponse> {
             format!("statusCode {status} is not an HTTP status"),
         ));
     };
+    let mut pairs = Vec::with_capacity(headers.len() / 2);
+    let mut headers = headers.into_iter();
+    while let (Some(name), Some(value)) = (headers.next(), headers.next()) {
+        pairs.push((name, value));
+    }
     Ok(JsResponse {
         status,
-        headers: headers
-            .into_iter()
-            .filter_map(|pair| {
-                let mut pair = pair.into_iter();
-                Some((pair.next()?, pair.next()?))
-            })
-            .collect(),
+        headers: pairs,
         body: Bytes::from(body),
     })
 }

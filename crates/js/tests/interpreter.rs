@@ -468,6 +468,78 @@ fn bundles_check_their_metadata_and_modules() {
     );
 }
 
+/// The body as CCF hands it over: `text()` and `json()` of a UTF-8 body, `arrayBuffer()` a
+/// fresh copy on every call (so writing into one changes nothing else), a body that is not
+/// UTF-8 still readable as bytes while `text()` throws; and response bodies keep their bytes:
+/// UTF-8 for text, each byte for binary, the app's headers (lowercased) over the default type.
+#[test]
+fn request_and_response_bodies_keep_their_bytes() {
+    let store = Store::new();
+    let module = r#"
+export function echo(request) {
+  const first = request.body.arrayBuffer();
+  new Uint8Array(first).fill(0);
+  const again = new Uint8Array(request.body.arrayBuffer());
+  let text;
+  try { text = request.body.text(); } catch (e) { text = `threw: ${e.message}`; }
+  try { Object.getPrototypeOf(request.body).text = () => "changed"; } catch (e) {}
+  return { body: again, headers: { "X-Text": encodeURIComponent(text) } };
+}
+export function unicode(request) {
+  return { body: `${request.body.text()} ✓ ${request.body.json().n}`, headers: { "Content-Type": "text/x-mine" } };
+}
+"#;
+    let app = bundle(&[("bodies.js", module)]);
+    let limits = JsLimits::default();
+    let binary = JsRequest {
+        body: Bytes::from_static(&[0xff, 0x01, 0x80]),
+        ..request("", "")
+    };
+    let (response, _) = run(&store, &app, "bodies.js", "echo", &binary, false, limits);
+    let response = response.unwrap();
+    assert_eq!(response.body.as_ref(), [0xff, 0x01, 0x80]);
+    assert!(
+        response
+            .headers
+            .contains(&("content-type".into(), "application/octet-stream".into()))
+    );
+    assert!(response.headers.contains(&(
+        "x-text".into(),
+        "threw%3A%20the%20buffer%20is%20not%20valid%20UTF-8".into()
+    )));
+    let (response, _) = run(
+        &store,
+        &app,
+        "bodies.js",
+        "echo",
+        &request("h\u{e9}llo", ""),
+        false,
+        limits,
+    );
+    let response = response.unwrap();
+    assert_eq!(response.body.as_ref(), "h\u{e9}llo".as_bytes());
+    assert!(
+        response
+            .headers
+            .contains(&("x-text".into(), "h%C3%A9llo".into()))
+    );
+    let (response, _) = run(
+        &store,
+        &app,
+        "bodies.js",
+        "unicode",
+        &request(r#"{"n": 5}"#, ""),
+        false,
+        limits,
+    );
+    let response = response.unwrap();
+    assert_eq!(response.body.as_ref(), "{\"n\": 5} \u{2713} 5".as_bytes());
+    assert_eq!(
+        response.headers,
+        [("content-type".to_owned(), "text/x-mine".to_owned())]
+    );
+}
+
 #[test]
 fn requests_cannot_change_the_ccf_global_for_later_ones() {
     let store = Store::new();

@@ -311,48 +311,80 @@
     return caller;
   };
 
-  // The request object CCF passes to a handler.
-  const makeRequest = (raw) => ({
-    method: raw.method,
-    url: raw.url,
-    path: raw.path,
-    route: raw.route,
-    query: raw.query,
-    hostname: raw.hostname,
-    params: raw.params,
-    headers: raw.headers,
-    caller: withBuffers(raw.caller),
-    body: {
-      text: () => bufToStr(raw.body),
-      json: () => JSON.parse(bufToStr(raw.body)),
-      arrayBuffer: () => raw.body,
-    },
+  // request.body, as CCF's: text(), json() and arrayBuffer() on one frozen prototype rather
+  // than three closures per request. The host passes the body as a string when it is UTF-8
+  // (decoded once, in Rust) and as an ArrayBuffer otherwise (then text() throws, each time).
+  // arrayBuffer() gives a fresh copy on every call, as CCF's does, so writing into it changes
+  // neither text() nor a later arrayBuffer().
+  class Body {
+    #text;
+    #buffer;
+    constructor(content) {
+      if (typeof content === "string") {
+        this.#text = content;
+      } else {
+        this.#buffer = content;
+      }
+    }
+    text() {
+      return this.#text === undefined ? bufToStr(this.#buffer) : this.#text;
+    }
+    json() {
+      return JSON.parse(this.text());
+    }
+    arrayBuffer() {
+      return this.#buffer === undefined ? strToBuf(this.#text) : this.#buffer.slice(0);
+    }
+  }
+  Object.freeze(Body.prototype);
+  Object.freeze(Body);
+
+  // The request object CCF passes to a handler, from the host's fields as arguments (no
+  // intermediate object).
+  const makeRequest = (method, url, path, route, query, hostname, params, headers, body, caller) => ({
+    method,
+    url,
+    path,
+    route,
+    query,
+    hostname,
+    params,
+    headers,
+    caller: withBuffers(caller),
+    body: new Body(body),
   });
 
-  // A handler's return value as {status, headers: [[name, value]], body: ArrayBuffer}.
+  // A handler's return value as [status, headers as [name, value, name, value...], body,
+  // binary]: a text or JSON body stays a string (the host takes its UTF-8), a binary one is
+  // one char per byte.
   const makeResponse = (response) => {
     const answer = response === undefined || response === null ? {} : response;
-    const headers = {};
     let body = answer.body;
+    let type;
+    let binary = false;
     if (body === undefined || body === null) {
-      body = new ArrayBuffer(0);
-    } else if (body instanceof ArrayBuffer) {
-      headers["content-type"] = "application/octet-stream";
-    } else if (ArrayBuffer.isView(body)) {
-      headers["content-type"] = "application/octet-stream";
-      body = body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength);
+      body = "";
+    } else if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {
+      type = "application/octet-stream";
+      body = bytes(body);
+      binary = true;
     } else if (typeof body === "string") {
-      headers["content-type"] = "text/plain";
-      body = strToBuf(body);
+      type = "text/plain";
     } else {
-      headers["content-type"] = "application/json";
-      body = strToBuf(JSON.stringify(body));
+      type = "application/json";
+      body = String(JSON.stringify(body));
     }
-    for (const [name, value] of Object.entries(answer.headers || {})) {
-      headers[name.toLowerCase()] = String(value);
+    let headers = type === undefined ? [] : ["content-type", type];
+    if (answer.headers) {
+      // Lowercased; the app's win, content-type included.
+      const merged = type === undefined ? {} : { "content-type": type };
+      for (const [name, value] of Object.entries(answer.headers)) {
+        merged[name.toLowerCase()] = String(value);
+      }
+      headers = Object.entries(merged).flat();
     }
     const status = answer.statusCode === undefined ? 200 : Number(answer.statusCode);
-    return { status, headers: Object.entries(headers), body: bytes(body) };
+    return [status, headers, body, binary];
   };
   for (const [name, value] of [
     ["__quorate_request", makeRequest],
