@@ -228,3 +228,36 @@ fn a_signature_goes_out_at_once_only_when_configured() {
         }
     }
 }
+
+#[test]
+fn append_entries_stay_within_the_byte_cap_and_an_oversized_entry_goes_alone() {
+    let capped = |id| quorate_consensus::RaftConfig {
+        max_append_bytes: 250,
+        ..common::config(id)
+    };
+    let mut c = Cluster::started_with(3, capped);
+    c.settle();
+    let first = c.node(0).last_index() + 1;
+    for size in [100usize, 100, 100, 1000, 100] {
+        c.propose(0, &vec![7u8; size]);
+    }
+    c.tick(0, 10);
+    let mut batches = Vec::new();
+    while let Some((_, message)) = c.take(0, Some(1)) {
+        if let Message::AppendEntries(ae) = message
+            && ae.prev_index + 1 >= first
+            && !ae.entries.is_empty()
+        {
+            batches.push(
+                ae.entries
+                    .iter()
+                    .map(|e| e.payload.len())
+                    .collect::<Vec<_>>(),
+            );
+        }
+    }
+    assert_eq!(
+        batches,
+        vec![vec![100, 100], vec![100], vec![1000], vec![100]]
+    );
+}

@@ -20,6 +20,9 @@ pub struct RaftConfig {
     pub pre_vote: bool,
     /// At most this many entries per AppendEntries message.
     pub max_entries_per_append: u64,
+    /// At most this many payload bytes per AppendEntries message (one larger entry still goes
+    /// alone), so a batch of large entries never outgrows the transport's frame limit.
+    pub max_append_bytes: u64,
     /// A leader that has appended this many payload bytes since AppendEntries last went out
     /// sends them at once instead of waiting for the next heartbeat (CCF: 20,000).
     pub eager_send_bytes: u64,
@@ -40,6 +43,7 @@ impl RaftConfig {
             jitter_seed: id.0,
             pre_vote: false,
             max_entries_per_append: 20,
+            max_append_bytes: 4 * 1024 * 1024,
             eager_send_bytes: 20_000,
             send_committable_at_once: false,
         }

@@ -72,6 +72,24 @@ impl Log {
             .unwrap_or_default()
     }
 
+    /// The last index of `from..=to` whose entries' payloads (from `from` on) stay within
+    /// `max_bytes`; always at least `from`, so one entry larger than the cap still goes.
+    pub(super) fn end_within_bytes(&self, from: Index, to: Index, max_bytes: u64) -> Index {
+        let mut total_bytes = 0u64;
+        let mut end = from;
+        for index in from..=to {
+            let Some(entry) = self.get(index) else {
+                break;
+            };
+            total_bytes = total_bytes.saturating_add(entry.payload.len() as u64);
+            if total_bytes > max_bytes && index > from {
+                break;
+            }
+            end = index;
+        }
+        end
+    }
+
     /// The highest committable index `<= index`.
     pub(super) fn committable_at_or_below(&self, index: Index) -> Option<Index> {
         let pos = self.committable.partition_point(|i| *i <= index);

@@ -21,7 +21,7 @@ impl Raft {
     }
 
     /// Sends `start..=last_index` to `to` in messages of at most `max_entries_per_append`
-    /// entries of one term each; an empty heartbeat when there is nothing new.
+    /// entries and `max_append_bytes` of payload (or one larger entry), of one term each; an empty heartbeat when there is nothing new.
     pub(super) fn send_append_entries(&mut self, to: NodeId, mut start: Index) {
         let last = self.log.last_index();
         let batch = self.config.max_entries_per_append.max(1);
@@ -29,8 +29,11 @@ impl Raft {
             let end = if start > last {
                 last
             } else {
+                let end_of_run = self
+                    .log
+                    .end_of_term_run(start, start.saturating_add(batch - 1));
                 self.log
-                    .end_of_term_run(start, start.saturating_add(batch - 1))
+                    .end_within_bytes(start, end_of_run, self.config.max_append_bytes)
             };
             self.send_append_entries_range(to, start, end);
             if end >= last {
