@@ -677,18 +677,25 @@ fn a_node_restarts_past_a_torn_write_at_the_end_of_its_ledger() {
         cluster.write(primary, &format!("k{i}"), "v");
     }
     assert!(cluster.run_until(2_000, Cluster::converged));
-    // A write after the last completed chunk opens a new one, still in progress.
-    cluster.write(primary, "open", "chunk");
-    assert!(cluster.run_until(2_000, Cluster::converged));
-    cluster.nodes[crashed] = None;
-    let in_progress = std::fs::read_dir(cluster.ledger_dir(crashed))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            name.starts_with("ledger_") && !name.contains('-')
+    // Writes until one lands after the last completed chunk, opening a new one still in
+    // progress (where chunks end depends on where signatures fall).
+    let in_progress_chunk = |dir: &Path| {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                name.starts_with("ledger_") && !name.contains('-')
+            })
+    };
+    let in_progress = (0..20)
+        .find_map(|i| {
+            cluster.write(primary, &format!("open{i}"), "chunk");
+            assert!(cluster.run_until(2_000, Cluster::converged));
+            in_progress_chunk(&cluster.ledger_dir(crashed))
         })
         .expect("an in-progress chunk");
+    cluster.nodes[crashed] = None;
     // Half an entry: a header announcing more bytes than follow, as a crash mid-write leaves.
     let mut bytes = std::fs::read(&in_progress).unwrap();
     bytes.extend_from_slice(&[1, 0, 0, 1, 0, 0, 0, 0, 7, 7, 7]);

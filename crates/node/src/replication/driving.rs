@@ -47,10 +47,15 @@ impl ReplicatedNode {
         self.step(Input::Receive { from, message })
     }
 
+    /// Whether entries were appended since the last [`Self::flush`].
+    pub fn has_unflushed_entries(&self) -> bool {
+        self.log.synced_seqno() < self.log.last_seqno()
+    }
+
     /// Group commit: makes every entry appended since the last flush durable with one sync,
     /// then tells consensus, which may then acknowledge (backup) or advance commit (primary).
     pub fn flush(&mut self) -> Result<(), ReplicationError> {
-        if self.log.synced_seqno() < self.log.last_seqno() {
+        if self.has_unflushed_entries() {
             let index = self.log.sync()?;
             self.step(Input::Persisted { index })?;
         }

@@ -40,9 +40,14 @@ impl SignatureClock {
         (self.unsigned_txs > 0).then(|| self.last_signature_ms.saturating_add(policy.delay_ms))
     }
 
+    /// Whether enough transactions wait for a signature, whatever the time.
+    pub fn count_due(&self, policy: &SignaturePolicy) -> bool {
+        self.unsigned_txs >= policy.tx_count.max(1)
+    }
+
     /// Whether a signature is due: enough transactions, or some waiting for `delay_ms`.
     pub fn due(&self, policy: &SignaturePolicy, now_ms: u64) -> bool {
-        self.unsigned_txs >= policy.tx_count.max(1)
+        self.count_due(policy)
             || (self.unsigned_txs > 0
                 && now_ms.saturating_sub(self.last_signature_ms) >= policy.delay_ms)
     }

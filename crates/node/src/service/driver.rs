@@ -1,7 +1,8 @@
 //! The driver: one thread owns the [`ReplicatedNode`] and feeds it everything in batches:
 //! client transactions, peer messages and time. After each batch it flushes the ledger once
 //! (group commit), and only then answers the transactions of the batch, so a response always
-//! names a transaction that is durable on the primary. Then it hands consensus messages to the
+//! names a transaction that is durable on the primary. Then it moves time (timers, and a
+//! signature due by time, flushed with the next batch), hands consensus messages to the
 //! transport, keeps the transport's peers in step with `nodes.info` and publishes a
 //! [`NodeStatus`] for the endpoints.
 //!
@@ -168,13 +169,14 @@ impl Driver {
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return self.node.write_commit_point(),
             }
-            // Time moves at every batch, not only every tick: a signature falls due within a
-            // millisecond of its delay however busy or idle the node is.
-            self.node.tick(self.now_ms())?;
             self.node.flush()?;
             for answer in deferred {
                 answer();
             }
+            // Time moves at every batch, not only every tick: a signature falls due within a
+            // millisecond of its delay however busy or idle the node is. It is signed after
+            // the answers, goes to the backups at once and is flushed at the next batch.
+            self.node.tick(self.now_ms())?;
             self.send_messages();
             self.derive();
         }
@@ -184,8 +186,12 @@ impl Driver {
         u64::try_from(self.clock.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    /// How long to wait for input: until the next tick, or sooner when a signature falls due.
+    /// How long to wait for input: until the next tick, or sooner when a signature falls due;
+    /// not at all while entries wait for their flush.
     fn next_wait(&self) -> Duration {
+        if self.node.has_unflushed_entries() {
+            return Duration::ZERO;
+        }
         let now_ms = self.now_ms();
         let until_signature = self
             .node
