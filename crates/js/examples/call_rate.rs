@@ -46,17 +46,22 @@ fn main() {
         "cert": cert.pem(),
     });
     let store = Store::new();
+    // The benchmark suite's messages: 20 bytes and 1 KiB.
+    let small = format!(r#"{{"id":7,"msg":"{}"}}"#, "x".repeat(20));
+    let large = format!(r#"{{"id":8,"msg":"{}"}}"#, "x".repeat(1024));
     for (name, module, function, method, body, query) in [
         ("empty", "empty.js", "empty", "POST", "", ""),
+        ("write-20B", "logging.js", "postPrivate", "POST", &small, ""),
         (
-            "write",
+            "write-1KiB",
             "logging.js",
             "postPrivate",
             "POST",
-            r#"{"id":7,"msg":"xxxxxxxxxxxxxxxxxxxx"}"#,
+            &large,
             "",
         ),
-        ("read", "logging.js", "getPrivate", "GET", "", "id=7"),
+        ("read-20B", "logging.js", "getPrivate", "GET", "", "id=7"),
+        ("read-1KiB", "logging.js", "getPrivate", "GET", "", "id=8"),
     ] {
         let mut headers = vec![("host".to_owned(), "127.0.0.1:8000".to_owned())];
         if !body.is_empty() {
@@ -75,7 +80,7 @@ fn main() {
             query: query.into(),
             hostname: "127.0.0.1:8000".into(),
             headers,
-            body: Bytes::from(body),
+            body: Bytes::from(body.to_owned()),
             caller: caller.clone(),
             ..JsRequest::default()
         };

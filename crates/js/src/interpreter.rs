@@ -440,7 +440,7 @@ pub(crate) fn to_js<'js>(
 }
 
 /// The response from `makeResponse`'s parts: `headers` alternate names and values, `body` is
-/// text (its UTF-8 is sent) or, when `binary`, one char per byte (see the prelude's `bytes`).
+/// text (its UTF-8 is sent) or, when `binary`, the prelude's `bytes` of it.
 fn response(
     status: f64,
     headers: Vec<String>,
@@ -448,12 +448,9 @@ fn response(
     binary: bool,
 ) -> rquickjs::Result<JsResponse> {
     let body: Vec<u8> = if binary {
-        body.chars()
-            .map(|c| u8::try_from(u32::from(c)))
-            .collect::<Result<_, _>>()
-            .map_err(|_| {
-                rquickjs::Error::new_from_js_message("string", "body", "not a byte string")
-            })?
+        globals::bytes_from_js(&body).ok_or_else(|| {
+            rquickjs::Error::new_from_js_message("string", "body", "not a byte string")
+        })?
     } else {
         body.into_bytes()
     };

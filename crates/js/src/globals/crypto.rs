@@ -3,7 +3,7 @@
 //! verification (ECDSA with IEEE P1363 signatures, RSA-PSS, EdDSA, HMAC), key generation, key
 //! wrapping (RSA-OAEP, AES-KWP, RSA-OAEP-AES-KWP), digests, PEM/JWK conversion and X.509 checks.
 //!
-//! The prelude checks what kind of value each argument is and passes buffers as byte strings;
+//! The prelude checks what kind of value each argument is and passes buffers as base64 text;
 //! these natives take strings and numbers. Every failure is a JS exception whose message starts
 //! with the API's name: a `TypeError` for a missing or malformed field, a `RangeError` for an
 //! unsupported algorithm, size or curve, an `Error` for a bad key or data. Nothing a handler
@@ -36,7 +36,7 @@ use rquickjs::{Ctx, Exception, Function, Object, Value};
 use x509_parser::certificate::X509Certificate;
 use zeroize::Zeroize;
 
-use super::natives::{buffer, latin1};
+use super::natives::{buffer, js_bytes};
 
 /// Why a call failed, and so which JS error it throws.
 #[derive(Debug, PartialEq, Eq)]
@@ -1980,7 +1980,7 @@ fn key_pair<'js>(ctx: &Ctx<'js>, (public, private): PemPair) -> rquickjs::Result
 }
 
 fn optional_bytes(ctx: &Ctx<'_>, value: Option<String>) -> rquickjs::Result<Option<Vec<u8>>> {
-    value.map(|value| latin1(ctx, &value)).transpose()
+    value.map(|value| js_bytes(ctx, &value)).transpose()
 }
 
 /// Installs the `crypto_*` natives on `natives` (see the prelude's `ccf.crypto`).
@@ -1990,7 +1990,7 @@ pub(super) fn install<'js>(ctx: &Ctx<'js>, natives: &Object<'js>) -> rquickjs::R
         Function::new(
             ctx.clone(),
             |ctx: Ctx<'js>, algorithm: String, data: String| -> rquickjs::Result<Value<'js>> {
-                let data = latin1(&ctx, &data)?;
+                let data = js_bytes(&ctx, &data)?;
                 let digest = digest_of(&algorithm, &data)
                     .map_err(|f| thrown(&ctx, "ccf.crypto.digest", f))?;
                 buffer(&ctx, &digest)
@@ -2054,7 +2054,7 @@ pub(super) fn install<'js>(ctx: &Ctx<'js>, natives: &Object<'js>) -> rquickjs::R
              key: String,
              data: String|
              -> rquickjs::Result<Value<'js>> {
-                let data = latin1(&ctx, &data)?;
+                let data = js_bytes(&ctx, &data)?;
                 let signature = sign(&name, hash.as_deref(), salt, &key, &data)
                     .map_err(|f| thrown(&ctx, "ccf.crypto.sign", f))?;
                 buffer(&ctx, &signature)
@@ -2073,8 +2073,8 @@ pub(super) fn install<'js>(ctx: &Ctx<'js>, natives: &Object<'js>) -> rquickjs::R
              signature: String,
              data: String|
              -> rquickjs::Result<bool> {
-                let signature = latin1(&ctx, &signature)?;
-                let data = latin1(&ctx, &data)?;
+                let signature = js_bytes(&ctx, &signature)?;
+                let data = js_bytes(&ctx, &data)?;
                 verify(&name, hash.as_deref(), salt, &key, &signature, &data)
                     .map_err(|f| thrown(&ctx, "ccf.crypto.verifySignature", f))
             },
@@ -2095,8 +2095,8 @@ pub(super) fn install<'js>(ctx: &Ctx<'js>, natives: &Object<'js>) -> rquickjs::R
                       aes_key_size: Option<f64>,
                       label: Option<String>|
                       -> rquickjs::Result<Value<'js>> {
-                    let key = latin1(&ctx, &key)?;
-                    let mut wrapping_key = latin1(&ctx, &wrapping_key)?;
+                    let key = js_bytes(&ctx, &key)?;
+                    let mut wrapping_key = js_bytes(&ctx, &wrapping_key)?;
                     let label = optional_bytes(&ctx, label)?;
                     let result = if wrap {
                         wrap_key(&key, &wrapping_key, &name, aes_key_size, label.as_deref())

@@ -28,7 +28,7 @@ use rquickjs::{Ctx, Exception, Function, Object};
 use serde::{Deserialize, Serialize};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-use super::natives::{Shared, latin1, whole, with_tx};
+use super::natives::{Shared, js_bytes, whole, with_tx};
 use crate::bundle::Bundle;
 use crate::error::JsError;
 use crate::governance::{
@@ -107,7 +107,7 @@ pub fn install<'js>(
             // refused until recovery exists.
             move |ctx: Ctx<'js>, _previous: Option<String>, next: String| {
                 require_writable(&ctx, &h, "ccf.node.transitionServiceToOpen")?;
-                let next = latin1(&ctx, &next)?;
+                let next = js_bytes(&ctx, &next)?;
                 let opened = with_tx(&ctx, &h, |tx| transition_service_to_open(tx, &next))?
                     .map_err(|reason| {
                         internal(&ctx, &format!("Unable to open service: {reason}"))

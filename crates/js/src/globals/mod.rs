@@ -18,6 +18,13 @@ pub(crate) use governance::GovernanceSettings;
 
 const PRELUDE: &str = include_str!("prelude.js");
 
+/// The bytes of a buffer as the prelude's `bytes` passes them to Rust (base64, standard
+/// alphabet, padded: `Uint8Array.prototype.toBase64`); `None` if `text` is not that.
+pub(crate) fn bytes_from_js(text: &str) -> Option<Vec<u8>> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(text).ok()
+}
+
 /// Who the code in a context is, which decides what `ccf` lets it do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {

@@ -32,9 +32,14 @@ fn write_forbidden(mode: Mode, map: &str) -> Option<String> {
     }
 }
 
-/// The bytes of a string whose characters are all below 256: how the prelude passes a
-/// buffer's bytes (one char per byte), since reading an ArrayBuffer from Rust needs unsafe.
-pub(super) fn latin1(ctx: &Ctx<'_>, text: &str) -> rquickjs::Result<Vec<u8>> {
+/// The bytes of a buffer the prelude passed with `bytes` (see [`super::bytes_from_js`]).
+pub(super) fn js_bytes(ctx: &Ctx<'_>, text: &str) -> rquickjs::Result<Vec<u8>> {
+    super::bytes_from_js(text).ok_or_else(|| throw(ctx, "not a byte string"))
+}
+
+/// The bytes of a string whose characters are all below 256: how the node passes a signed
+/// body's COSE content in `request.caller` (one char per byte).
+fn latin1(ctx: &Ctx<'_>, text: &str) -> rquickjs::Result<Vec<u8>> {
     text.chars()
         .map(|c| u8::try_from(u32::from(c)).map_err(|_| throw(ctx, "not a byte string")))
         .collect()
@@ -109,7 +114,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared, mode: Mode) -> rquickjs::Resu
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, map: String, key: String| -> rquickjs::Result<Value<'js>> {
-                let key = latin1(&ctx, &key)?;
+                let key = js_bytes(&ctx, &key)?;
                 let value = with_tx(&ctx, &h, |tx| tx.get(&map, &key))?;
                 buffer_or_undefined(&ctx, value.as_deref())
             },
@@ -121,7 +126,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared, mode: Mode) -> rquickjs::Resu
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, map: String, key: String| -> rquickjs::Result<bool> {
-                let key = latin1(&ctx, &key)?;
+                let key = js_bytes(&ctx, &key)?;
                 with_tx(&ctx, &h, |tx| tx.has(&map, &key))
             },
         )?,
@@ -132,7 +137,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared, mode: Mode) -> rquickjs::Resu
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, map: String, key: String| -> rquickjs::Result<Option<f64>> {
-                let key = latin1(&ctx, &key)?;
+                let key = js_bytes(&ctx, &key)?;
                 with_tx(&ctx, &h, |tx| {
                     tx.get_version_of_previous_write(&map, &key)
                         .map(|version| version as f64)
@@ -146,8 +151,8 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared, mode: Mode) -> rquickjs::Resu
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, map: String, key: String, value: String| -> rquickjs::Result<()> {
-                let key = latin1(&ctx, &key)?;
-                let value = latin1(&ctx, &value)?;
+                let key = js_bytes(&ctx, &key)?;
+                let value = js_bytes(&ctx, &value)?;
                 with_writable_tx(&ctx, &h, mode, &map, |tx| tx.put(&map, key, value))
             },
         )?,
@@ -158,7 +163,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared, mode: Mode) -> rquickjs::Resu
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, map: String, key: String| -> rquickjs::Result<bool> {
-                let key = latin1(&ctx, &key)?;
+                let key = js_bytes(&ctx, &key)?;
                 with_writable_tx(&ctx, &h, mode, &map, |tx| {
                     let existed = tx.has(&map, &key);
                     tx.remove(&map, key);
@@ -218,7 +223,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared, mode: Mode) -> rquickjs::Resu
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, map: String, key: String| -> rquickjs::Result<Value<'js>> {
-                let key = latin1(&ctx, &key)?;
+                let key = js_bytes(&ctx, &key)?;
                 let state = h.borrow();
                 let value = state
                     .input
@@ -282,7 +287,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared, mode: Mode) -> rquickjs::Resu
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, data: String| -> rquickjs::Result<String> {
-                let data = latin1(&ctx, &data)?;
+                let data = js_bytes(&ctx, &data)?;
                 String::from_utf8(data).map_err(|_| throw(&ctx, "the buffer is not valid UTF-8"))
             },
         )?,
@@ -300,7 +305,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared, mode: Mode) -> rquickjs::Resu
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, digest: String| -> rquickjs::Result<()> {
-                let digest = latin1(&ctx, &digest)?;
+                let digest = js_bytes(&ctx, &digest)?;
                 let digest: [u8; 32] = digest
                     .try_into()
                     .map_err(|_| throw(&ctx, "a claims digest is 32 bytes"))?;
