@@ -193,7 +193,7 @@ async fn bench(args: BenchArgs, settings: Settings) -> anyhow::Result<ExitCode> 
         settings.connections,
         results.display()
     );
-    println!("{}", machine_description());
+    println!("{}", machine_description(started_load));
     let mut suite = Suite::new(settings, &results)?;
     let outcome = suite.run().await;
     let _ = std::fs::remove_dir_all(&work_dir);
@@ -259,7 +259,9 @@ fn first_line(program: &str, args: &[&str]) -> String {
         .unwrap_or_else(|| "not installed".into())
 }
 
-fn machine_description() -> String {
+/// The machine, and the load average `load` (taken when the suite started: the summary is
+/// written at the end, when the load is the suite's own).
+fn machine_description(load: f64) -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()
@@ -279,7 +281,7 @@ fn machine_description() -> String {
         "machine: {} × {model}, {memory}, Linux {}; load average {:.2} at start",
         cpu::cores(),
         kernel.trim(),
-        cpu::load_average()
+        load
     )
 }
 
@@ -296,7 +298,7 @@ fn summary_header(args: &BenchArgs, started_load: f64, took: std::time::Duration
         args.connections,
         took.as_secs_f64()
     );
-    let _ = writeln!(out, "- {}", machine_description());
+    let _ = writeln!(out, "- {}", machine_description(started_load));
     let _ = writeln!(
         out,
         "- load average (1 min): {started_load:.2} at start, {:.2} at the end; every point \
