@@ -268,6 +268,7 @@ async fn describe(request: EndpointRequest) -> EndpointResponse {
         Caller::Certificate {
             fingerprint_sha256_hex,
             der,
+            ..
         } => json!({ "fingerprint": fingerprint_sha256_hex, "der_len": der.len() }),
     };
     let identity = match &request.identity {

@@ -1048,6 +1048,7 @@ mod tests {
         Caller::Certificate {
             der: Bytes::from_static(b"cert"),
             fingerprint_sha256_hex: "ab".repeat(32),
+            pem: std::sync::OnceLock::new(),
         }
     }
 

@@ -350,12 +350,7 @@ fn js_request(request: &EndpointRequest, route: &str) -> JsRequest {
 /// signed bodies, `{policy: [names], <name>: caller...}` for `all_of`. COSE content travels as
 /// a string of one char per byte; the prelude hands it to the handler as an ArrayBuffer.
 fn caller(identity: &AuthnIdentity, tls: &Caller) -> serde_json::Value {
-    let cert = match tls {
-        Caller::Certificate { der, .. } => quorate_crypto::Certificate::from_der(der)
-            .ok()
-            .map(|cert| cert.pem().to_owned()),
-        Caller::Anonymous => None,
-    };
+    let cert = tls.certificate_pem();
     match identity {
         AuthnIdentity::User(user) => {
             serde_json::json!({"policy": "user_cert", "id": user.id, "data": user.data, "cert": cert})
