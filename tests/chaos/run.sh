@@ -21,8 +21,9 @@ if [ ! -x "$quorate" ]; then
 fi
 seed=${CHAOS_SEED:-1}
 start=$SECONDS
-# The harness bounds itself (and removes what it made on any exit); timeout is the backstop.
-timeout --kill-after=30 360 "$quorate" dev chaos \
+# The harness bounds itself (2 x seconds + 600 s = 750 s here; past it, it reports, keeps
+# its workspace and removes its namespaces); timeout is the backstop, so it must be longer.
+timeout --kill-after=30 800 "$quorate" dev chaos \
   --nodes 3 \
   --seconds 75 \
   --seed "$seed" \
