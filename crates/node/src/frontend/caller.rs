@@ -8,8 +8,8 @@ use bytes::Bytes;
 use quorate_crypto::sha256;
 use rustls::pki_types::CertificateDer;
 
-/// The TLS-level caller of a request.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// The TLS-level caller of a request. Not comparable: the PEM cache would take part.
+#[derive(Clone, Debug)]
 pub enum Caller {
     /// The client presented no certificate (client certificates are optional).
     Anonymous,

@@ -48,11 +48,10 @@ impl HardStateWriter {
 
     /// Writes a held-back commit point once it has lagged for [`COMMIT_POINT_LAG_MS`].
     pub fn write_lagging(&mut self, now_ms: u64) -> Result<(), ReplicationError> {
-        match self.pending {
-            Some(state) if now_ms.saturating_sub(self.stored_at_ms) >= COMMIT_POINT_LAG_MS => {
-                self.write(state, now_ms)
-            }
-            _ => Ok(()),
+        if now_ms.saturating_sub(self.stored_at_ms) >= COMMIT_POINT_LAG_MS {
+            self.write_pending(now_ms)
+        } else {
+            Ok(())
         }
     }
 

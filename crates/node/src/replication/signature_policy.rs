@@ -48,7 +48,8 @@ impl SignatureClock {
     /// Whether a signature is due: enough transactions, or some waiting for `delay_ms`.
     pub fn due(&self, policy: &SignaturePolicy, now_ms: u64) -> bool {
         self.count_due(policy)
-            || (self.unsigned_txs > 0
-                && now_ms.saturating_sub(self.last_signature_ms) >= policy.delay_ms)
+            || self
+                .due_at_ms(policy)
+                .is_some_and(|due_ms| now_ms >= due_ms)
     }
 }
