@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::addresses::InterfaceAddress;
 use super::error::NodeError;
@@ -55,12 +56,48 @@ pub(super) fn write_output_files(
     Ok(())
 }
 
-/// Written whole under a temporary name and renamed, so readers never see half a file.
+/// Written whole under a temporary name and renamed, so readers never see half a file. The
+/// temporary name is unique to the process and the call: nodes started together write the same
+/// shared file (the sandbox's `service_cert.pem`), and with one temporary name one node's
+/// rename took the file from under another's.
 fn write_file(path: &Path, text: &str) -> Result<(), NodeError> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| NodeError::file(dir, e))?;
     }
-    let temporary = path.with_extension("tmp");
+    static WRITES: AtomicU64 = AtomicU64::new(0);
+    let write = WRITES.fetch_add(1, Ordering::Relaxed);
+    let temporary = path.with_extension(format!("{}.{write}.tmp", std::process::id()));
     std::fs::write(&temporary, text).map_err(|e| NodeError::file(&temporary, e))?;
     std::fs::rename(&temporary, path).map_err(|e| NodeError::file(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concurrent_writers_of_one_file_all_succeed_and_leave_a_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("service_cert.pem");
+        let writers: Vec<_> = (0..4)
+            .map(|writer| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    for _ in 0..200 {
+                        write_file(&path, &format!("writer {writer}\n")).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with("writer ") && text.ends_with('\n'),
+            "{text}"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "temporary files left behind: {left:?}");
+    }
 }
