@@ -1,6 +1,7 @@
 //! `quorate`: the command line of the Quorate confidential consortium framework.
 
 mod commands;
+mod shutdown;
 
 use std::process::ExitCode;
 

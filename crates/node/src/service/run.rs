@@ -62,7 +62,16 @@ pub async fn run_node(
         );
     }
     let network = node_network(&n2n_address, &rpc_addresses);
-    let (node, secrets, bootstrap) = come_up(&config, &node_dir, &network, &rpc_addresses).await?;
+    // A node waiting to be trusted may wait long: a stop request ends that wait too. Stopping
+    // at one of its await points leaves no more behind than a SIGKILL there would.
+    let mut shutdown = std::pin::pin!(shutdown);
+    let (node, secrets, bootstrap) = tokio::select! {
+        came_up = come_up(&config, &node_dir, &network, &rpc_addresses) => came_up?,
+        () = &mut shutdown => {
+            tracing::info!("stopped while starting");
+            return Ok(());
+        }
+    };
     let secrets = Arc::new(secrets);
     write_output_files(&config, &secrets, &n2n_address, &rpc_addresses)?;
 
@@ -168,7 +177,7 @@ pub async fn run_node(
     tracing::info!(node_id = %secrets.node_key.public_key().sha256_hex(), "node is up");
 
     tokio::select! {
-        () = shutdown => tracing::info!("stopping"),
+        () = &mut shutdown => tracing::info!("stopping"),
         _ = driver_done.wait_for(|done| *done) => tracing::error!("the driver stopped"),
     }
     for frontend in frontends {

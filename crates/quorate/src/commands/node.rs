@@ -11,6 +11,8 @@ use quorate_app_logging::LoggingApp;
 use quorate_node::config::NodeConfig;
 use quorate_node::service::run_node;
 
+use crate::shutdown::ShutdownSignal;
+
 #[derive(clap::Args)]
 pub struct NodeArgs {
     #[command(subcommand)]
@@ -59,33 +61,13 @@ fn start(config_file: &std::path::Path, log_level: &str) -> anyhow::Result<ExitC
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(run_node(
-        config,
-        Some(Arc::new(LoggingApp)),
-        shutdown_signal(),
-    ))?;
+    runtime.block_on(async {
+        let shutdown = ShutdownSignal::listen()?;
+        run_node(config, Some(Arc::new(LoggingApp)), async move {
+            shutdown.received().await
+        })
+        .await
+        .map_err(anyhow::Error::from)
+    })?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// SIGINT (Ctrl-C) or SIGTERM.
-pub async fn shutdown_signal() {
-    let interrupt = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                tokio::select! {
-                    _ = interrupt => {}
-                    _ = terminate.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = interrupt.await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = interrupt.await;
-    }
 }

@@ -259,7 +259,7 @@ pub fn signal(pid: u32, signal: &str) {
         .status();
 }
 
-fn wait_bounded(child: &mut Child, bound: Duration) -> Option<std::process::ExitStatus> {
+pub fn wait_bounded(child: &mut Child, bound: Duration) -> Option<std::process::ExitStatus> {
     let deadline = Instant::now() + bound;
     while Instant::now() < deadline {
         if let Ok(Some(status)) = child.try_wait() {

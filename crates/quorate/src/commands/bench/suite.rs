@@ -12,6 +12,8 @@ use std::time::Duration;
 use anyhow::anyhow;
 use quorate_node::client::HttpProtocol;
 
+use crate::shutdown::ShutdownSignal;
+
 use super::generator::{self, Pacing, Phase};
 use super::goals::{self, quorate_commit_setup, quorate_js_setup, quorate_setup};
 use super::report::{self, JsonLines, Point, TABLE_HEADER, TABLE_RULE};
@@ -57,6 +59,7 @@ pub struct Suite {
     /// What failed or was skipped, for the summary.
     notes: Vec<String>,
     jsonl: JsonLines,
+    shutdown: ShutdownSignal,
 }
 
 const SMALL_WRITE: Workload = Workload::Write {
@@ -91,9 +94,9 @@ async fn stage(
     }
 }
 
-/// Resolves when Ctrl-C or SIGTERM arrives.
-async fn interrupted() -> anyhow::Error {
-    crate::commands::node::shutdown_signal().await;
+/// Resolves when Ctrl-C or SIGTERM has arrived, however long ago.
+async fn interrupted(shutdown: ShutdownSignal) -> anyhow::Error {
+    shutdown.received().await;
     anyhow!("interrupted")
 }
 
@@ -105,9 +108,9 @@ impl Suite {
             points: Vec::new(),
             notes: Vec::new(),
             jsonl,
+            shutdown: ShutdownSignal::listen()?,
         })
     }
-
     pub fn points(&self) -> &[Point] {
         &self.points
     }
@@ -305,9 +308,10 @@ impl Suite {
             certs,
         )
         .await?;
+        let interruption = interrupted(self.shutdown.clone());
         let outcome = tokio::select! {
             outcome = self.nginx_phases(&nginx) => outcome,
-            error = interrupted() => Err(error),
+            error = interruption => Err(error),
         };
         nginx.stop().await;
         outcome
@@ -337,9 +341,10 @@ impl Suite {
             &App::Native,
         )
         .await?;
+        let interruption = interrupted(self.shutdown.clone());
         let outcome = tokio::select! {
             outcome = self.quorate_phases(&sandbox) => outcome,
-            error = interrupted() => Err(error),
+            error = interruption => Err(error),
         };
         let delay = self.settings.signature_delay_ms;
         if outcome.is_err()
@@ -352,9 +357,10 @@ impl Suite {
         let sandbox = sandbox
             .restart_with_commit_settings(delay, self.settings.heartbeat_ms)
             .await?;
+        let interruption = interrupted(self.shutdown.clone());
         let outcome = tokio::select! {
             outcome = self.quorate_commit_phases(&sandbox) => outcome,
-            error = interrupted() => Err(error),
+            error = interruption => Err(error),
         };
         sandbox.stop().await;
         outcome
@@ -435,6 +441,7 @@ impl Suite {
             &App::Js(app.clone()),
         )
         .await?;
+        let interruption = interrupted(self.shutdown.clone());
         let outcome = tokio::select! {
             outcome = async {
                 let setup = quorate_js_setup(3);
@@ -444,7 +451,7 @@ impl Suite {
                 self.sweep("quorate-js", &setup, 3, &target, &pids, &JS_WORKLOADS)
                     .await
             } => outcome,
-            error = interrupted() => Err(error),
+            error = interruption => Err(error),
         };
         sandbox.stop().await;
         outcome
@@ -481,6 +488,7 @@ impl Suite {
                     continue;
                 }
             };
+            let interruption = interrupted(self.shutdown.clone());
             let outcome = tokio::select! {
                 outcome = async {
                     let target = sandbox.target(HttpProtocol::Http1)?;
@@ -490,7 +498,7 @@ impl Suite {
                         .await;
                     anyhow::Ok(())
                 } => outcome,
-                error = interrupted() => Err(error),
+                error = interruption => Err(error),
             };
             sandbox.stop().await;
             outcome?;
@@ -509,6 +517,7 @@ impl Suite {
             certs,
         )
         .await?;
+        let interruption = interrupted(self.shutdown.clone());
         let outcome = tokio::select! {
             outcome = async {
                 let setup = "3 members, TLS, disk";
@@ -527,7 +536,7 @@ impl Suite {
                 }
                 anyhow::Ok(())
             } => outcome,
-            error = interrupted() => Err(error),
+            error = interruption => Err(error),
         };
         cluster.stop().await;
         outcome
@@ -542,6 +551,7 @@ impl Suite {
             self.settings.port_base + 300,
         )
         .await?;
+        let interruption = interrupted(self.shutdown.clone());
         let outcome = tokio::select! {
             outcome = async {
                 let target = redis.target();
@@ -556,7 +566,7 @@ impl Suite {
                 self.sweep("redis", "1 process, AOF fsync always", 1, &target, &pids, &supported)
                     .await
             } => outcome,
-            error = interrupted() => Err(error),
+            error = interruption => Err(error),
         };
         redis.stop().await;
         outcome

@@ -37,6 +37,8 @@ use quorate_node::client::{ClientOptions, ClientTls};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+use crate::shutdown::ShutdownSignal;
+
 use cluster::Cluster;
 use disk::SmallDisk;
 use guard::{Teardown, sweep_leftovers};
@@ -201,11 +203,12 @@ pub fn run(args: ChaosArgs) -> anyhow::Result<ExitCode> {
     // Generous: a run that hangs past this is a harness bug, and must still end and clean up.
     let bound = Duration::from_secs(args.seconds.saturating_mul(2).saturating_add(600));
     let outcome = runtime.block_on(async {
+        let shutdown = ShutdownSignal::listen()?;
         tokio::select! {
             outcome = tokio::time::timeout(bound, chaos(&args, &names, &workspace, read_ledger.as_deref())) => {
                 outcome.unwrap_or_else(|_| Err(anyhow::anyhow!("the run exceeded its time bound of {} s", bound.as_secs())))
             }
-            () = crate::commands::node::shutdown_signal() => Err(anyhow::anyhow!("interrupted")),
+            () = shutdown.received() => Err(anyhow::anyhow!("interrupted")),
         }
     });
     // Dropping the runtime drops the clients and the node processes (killed on drop) first.

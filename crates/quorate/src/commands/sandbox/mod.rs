@@ -23,6 +23,7 @@ use processes::NodeProcess;
 use quorate_crypto::Certificate;
 
 use crate::commands::gov::client::{GovClient, Member};
+use crate::shutdown::ShutdownSignal;
 use readiness::Probe;
 use workspace::{NodePorts, Workspace};
 
@@ -59,6 +60,7 @@ pub fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {
 }
 
 async fn sandbox(args: SandboxArgs) -> anyhow::Result<ExitCode> {
+    let shutdown = ShutdownSignal::listen()?;
     // Absolute, because each node runs in its own directory and is given paths into this one.
     std::fs::create_dir_all(&args.workspace)
         .with_context(|| format!("creating {}", args.workspace.display()))?;
@@ -82,14 +84,20 @@ async fn sandbox(args: SandboxArgs) -> anyhow::Result<ExitCode> {
             node_ports(args.port, index)?
         });
     }
+    for (index, node) in ports.iter().enumerate() {
+        node.ensure_free(index)?;
+    }
     let mut nodes = Vec::with_capacity(count);
-    let outcome = bring_up(&workspace, &ports, resuming, &args, deadline, &mut nodes).await;
+    let outcome = tokio::select! {
+        outcome = bring_up(&workspace, &ports, resuming, &args, deadline, &mut nodes) => outcome,
+        () = shutdown.received() => Err(anyhow::anyhow!("interrupted while starting")),
+    };
     if let Err(error) = outcome {
         stop_all(nodes).await;
         return Err(error);
     }
     print_banner(&workspace, &ports, resuming);
-    let stopped_early = wait(&mut nodes).await;
+    let stopped_early = wait(&mut nodes, &shutdown).await;
     println!("Stopping {} node(s)...", nodes.len());
     stop_all(nodes).await;
     println!("Stopped. Run the same command again to resume from the ledger.");
@@ -212,10 +220,10 @@ async fn govern(
 /// Until Ctrl-C / SIGTERM (`false`) or every node has exited on its own (`true`). A node that
 /// exits is reported and the others keep serving: the service survives a minority of failures,
 /// and the node can be started again by hand from its directory.
-async fn wait(nodes: &mut Vec<NodeProcess>) -> bool {
+async fn wait(nodes: &mut Vec<NodeProcess>, shutdown: &ShutdownSignal) -> bool {
     loop {
         let exited = tokio::select! {
-            () = crate::commands::node::shutdown_signal() => return false,
+            () = shutdown.received() => return false,
             exited = futures_first_exit(nodes) => exited,
         };
         let (index, status) = exited;

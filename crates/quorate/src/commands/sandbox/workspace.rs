@@ -27,6 +27,23 @@ pub struct NodePorts {
     pub node_to_node: u16,
 }
 
+impl NodePorts {
+    /// Fails, naming the port, if something already listens on one of them on 127.0.0.1. Nodes
+    /// that cannot bind exit, but the sandbox would find whatever holds the ports (often the
+    /// nodes of an earlier sandbox on this workspace, still running) and take it for its own.
+    pub fn ensure_free(&self, node: usize) -> anyhow::Result<()> {
+        for (name, port) in [("RPC", self.rpc), ("node-to-node", self.node_to_node)] {
+            std::net::TcpListener::bind(("127.0.0.1", port)).with_context(|| {
+                format!(
+                    "node {node}'s {name} port 127.0.0.1:{port} is taken: is another sandbox or \
+                     node still running (`ps -ef | grep quorate`)? Stop it, or choose other ports"
+                )
+            })?;
+        }
+        Ok(())
+    }
+}
+
 /// The sandbox's directory layout.
 pub struct Workspace {
     pub root: PathBuf,
