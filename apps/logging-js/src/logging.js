@@ -79,3 +79,16 @@ export const countPrivate = (request) => count(PRIVATE, request);
 export const countPublic = (request) => count(PUBLIC, request);
 export const historicalPrivate = (request) => historical(PRIVATE, request);
 export const historicalPublic = (request) => historical(PUBLIC, request);
+
+// As CCF's sample: the historical record with the transaction's receipt, which the client
+// can verify offline against the service certificate.
+function historicalWithReceipt(map, request) {
+  const result = historical(map, request);
+  if (result.statusCode === 200) {
+    result.body.receipt = ccf.historicalState.receipt;
+  }
+  return result;
+}
+
+export const historicalReceiptPrivate = (request) => historicalWithReceipt(PRIVATE, request);
+export const historicalReceiptPublic = (request) => historicalWithReceipt(PUBLIC, request);

@@ -18,11 +18,22 @@ pub struct HostInput {
     pub writable: bool,
     /// What `ccf.consensus` reports.
     pub consensus: ConsensusView,
-    /// Historical endpoints: the transaction and its writes (`ccf.historicalState`).
-    pub historical: Option<(TxId, WriteSet)>,
+    /// Historical endpoints: the transaction, its writes and its receipt
+    /// (`ccf.historicalState`).
+    pub historical: Option<HistoricalState>,
     /// Governance calls ([`call_governance`](crate::call_governance)): the service identity
     /// and node facts the gov-only API uses. Required there, ignored by app calls.
     pub governance: Option<GovernanceContext>,
+}
+
+/// A committed transaction as a historical endpoint sees it.
+pub struct HistoricalState {
+    pub txid: TxId,
+    /// What it wrote, private maps decrypted (`ccf.historicalState.kv`).
+    pub writes: WriteSet,
+    /// `ccf.historicalState.receipt`: a JSON object in the shape CCF's JS API gives it
+    /// (`is_signature_transaction`; `leaf_components` and `proof`, or `root_hex`).
+    pub receipt_json: String,
 }
 
 /// The node's consensus state as `ccf.consensus` reads it: the commit point, the end of the

@@ -60,6 +60,13 @@ export function statuses(request) {
                   c.getViewForSeqno(1), c.getViewForSeqno(10), c.getViewForSeqno(13)] };
 }
 export function unsupported(request) { return ccf.tcbHexToPolicy("x"); }
+export function historical(request) {
+  const state = ccf.historicalState;
+  const edited = state.receipt;
+  delete edited.leaf_components.claims_digest;
+  return { body: { txid: state.transactionId, edited, again: ccf.historicalState.receipt,
+                   msg: ccf.bufToStr(state.kv["records"].get(ccf.strToBuf("1"))) } };
+}
 "#;
 
 fn bundle(extra_modules: &[(&str, &str)]) -> Arc<Bundle> {
@@ -613,4 +620,50 @@ fn runtime_options_read_ccfs_table_value_with_defaults() {
         defaults.limits.max_heap_bytes
     );
     assert_eq!(JsRuntimeOptions::from_json(&json!([1, 2])), defaults);
+}
+
+#[test]
+fn historical_state_gives_the_transaction_its_writes_and_a_fresh_receipt_each_time() {
+    let app = bundle(&[]);
+    let mut writes = quorate_kv::WriteSet::new();
+    writes.put(
+        "records",
+        Bytes::from_static(b"1"),
+        Bytes::from_static(b"then"),
+    );
+    let receipt = json!({"cert": "PEM", "node_id": "ab", "signature": "c2ln",
+        "is_signature_transaction": false, "proof": [{"left": "00"}],
+        "leaf_components": {"write_set_digest": "11", "commit_evidence": "ce:2.5:22",
+                            "claims_digest": "33"}});
+    let input = HostInput {
+        historical: Some(quorate_js::HistoricalState {
+            txid: TxId::new(2, 5),
+            writes,
+            receipt_json: receipt.to_string(),
+        }),
+        ..HostInput::default()
+    };
+    let (_, outcome) = call(
+        &app,
+        JsLimits::default(),
+        Handler {
+            module: "app.js",
+            function: "historical",
+        },
+        &request("", ""),
+        input,
+    );
+    let body = body_json(&outcome.unwrap());
+    assert_eq!(body["txid"], "2.5");
+    assert_eq!(body["msg"], "then");
+    assert_eq!(
+        body["again"], receipt,
+        "one handler's edit must not reach the next read"
+    );
+    let mut edited = receipt.clone();
+    edited["leaf_components"]
+        .as_object_mut()
+        .unwrap()
+        .remove("claims_digest");
+    assert_eq!(body["edited"], edited);
 }

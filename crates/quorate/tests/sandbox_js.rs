@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::{Method, StatusCode};
-use quorate_node::client::Connection;
+use quorate_ledger::receipt::JsonReceipt;
+use quorate_node::client::{ClientTls, Connection};
 use serde_json::{Value, json};
-use support::{QUORATE, Sandbox, eventually, primary_index, try_get};
+use support::{QUORATE, Sandbox, call, eventually, primary_index, try_get};
 
 const STARTUP: Duration = Duration::from_secs(90);
 
@@ -150,6 +151,65 @@ async fn the_js_logging_app_answers_like_the_native_one() {
     })
     .await;
     assert_eq!(found, json!({"msg": "then"}));
+
+    // `ccf.historicalState.receipt`: CCF's JS shape of the same receipt `/app/receipt` gives,
+    // and it verifies offline against the service certificate.
+    let with_receipt = connection_request(
+        &user,
+        js.address(primary),
+        "/app/log/private/historical_receipt?id=9",
+        &txid,
+    )
+    .await;
+    assert_eq!(with_receipt["msg"], "then", "{with_receipt}");
+    let receipt = &with_receipt["receipt"];
+    assert_eq!(receipt["is_signature_transaction"], false, "{receipt}");
+    assert!(receipt.get("root_hex").is_none(), "{receipt}");
+    let builtin = call(
+        &user,
+        js.address(primary),
+        Method::GET,
+        &format!("/app/receipt?transaction_id={txid}"),
+        None,
+    )
+    .await
+    .json()
+    .unwrap();
+    for field in ["cert", "node_id", "signature", "proof", "leaf_components"] {
+        assert_eq!(
+            receipt[field], builtin[field],
+            "{field}: {receipt} against {builtin}"
+        );
+    }
+    assert!(
+        receipt["leaf_components"]["commit_evidence"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("ce:{txid}:"))
+    );
+    let parsed: JsonReceipt = serde_json::from_value(receipt.clone()).unwrap();
+    parsed.verify(&js.service_cert(), None).unwrap();
+}
+
+/// GET `path` with CCF's transaction id header; the JSON body of a 200.
+async fn connection_request(
+    user: &ClientTls,
+    address: std::net::SocketAddr,
+    path: &str,
+    txid: &str,
+) -> Value {
+    let mut connection = Connection::connect(user, address).await.unwrap();
+    let response = connection
+        .request(
+            Method::GET,
+            path,
+            &[("x-ms-ccf-transaction-id", txid)],
+            Bytes::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status, StatusCode::OK, "{:?}", response.body);
+    response.json().unwrap()
 }
 
 const FAILING_APP: &str = r#"

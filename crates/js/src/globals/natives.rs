@@ -229,7 +229,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared, mode: Mode) -> rquickjs::Resu
                     .input
                     .historical
                     .as_ref()
-                    .and_then(|(_, writes)| writes.map(&map))
+                    .and_then(|historical| historical.writes.map(&map))
                     .and_then(|writes| writes.get(&key))
                     .flatten()
                     .cloned();
@@ -245,8 +245,25 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared, mode: Mode) -> rquickjs::Resu
             ctx.clone(),
             move |ctx: Ctx<'js>| -> rquickjs::Result<Value<'js>> {
                 match h.borrow().input.historical.as_ref() {
-                    Some((txid, _)) => {
-                        Ok(rquickjs::String::from_str(ctx, &txid.to_string())?.into_value())
+                    Some(historical) => Ok(rquickjs::String::from_str(
+                        ctx,
+                        &historical.txid.to_string(),
+                    )?
+                    .into_value()),
+                    None => Ok(Value::new_undefined(ctx)),
+                }
+            },
+        )?,
+    )?;
+    let h = Rc::clone(host);
+    natives.set(
+        "historical_receipt",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>| -> rquickjs::Result<Value<'js>> {
+                match h.borrow().input.historical.as_ref() {
+                    Some(historical) => {
+                        Ok(rquickjs::String::from_str(ctx, &historical.receipt_json)?.into_value())
                     }
                     None => Ok(Value::new_undefined(ctx)),
                 }

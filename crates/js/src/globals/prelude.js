@@ -251,9 +251,15 @@
   Object.defineProperty(ccf, "historicalState", {
     get: () => {
       const transactionId = q.historical_txid();
+      // A fresh receipt object each time: apps edit it (CCF's logging app deletes
+      // `leaf_components.claims_digest` before returning it).
       return transactionId === undefined
         ? undefined
-        : { transactionId, kv: mapsOf(historicalMap) };
+        : {
+            transactionId,
+            receipt: JSON.parse(q.historical_receipt()),
+            kv: mapsOf(historicalMap),
+          };
     },
   });
   // Governance contexts only: CCF's gov-only API (governance.js), added before `ccf` is frozen.

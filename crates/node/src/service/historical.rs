@@ -5,6 +5,7 @@
 
 use quorate_consensus::ConsensusEngine;
 use quorate_crypto::sha256;
+use quorate_js::HistoricalState;
 use quorate_kv::{DecodedEntry, TxId, decode_entry};
 use quorate_ledger::merkle::MerkleTree;
 use quorate_ledger::receipt::{JsonReceipt, NodeSignature, TransactionProof};
@@ -38,9 +39,53 @@ pub fn committed_entry(node: &ReplicatedNode, txid: TxId) -> Result<DecodedEntry
 /// (or, for a signature transaction, its own signed root).
 pub fn receipt(node: &ReplicatedNode, txid: TxId) -> Result<JsonReceipt, HistoricalError> {
     let entry = committed_entry(node, txid)?;
+    receipt_of(node, txid, &entry)
+}
+
+/// Committed transaction `txid` as a JS historical endpoint sees it (`ccf.historicalState`).
+pub fn js_historical_state(
+    node: &ReplicatedNode,
+    txid: TxId,
+) -> Result<HistoricalState, HistoricalError> {
+    let entry = committed_entry(node, txid)?;
+    let receipt = receipt_of(node, txid, &entry)?;
+    let receipt_json = js_receipt(&receipt).to_string();
+    Ok(HistoricalState {
+        txid,
+        writes: entry.into_write_set(),
+        receipt_json,
+    })
+}
+
+/// CCF's JS receipt object: the JSON receipt's signer fields and `is_signature_transaction`;
+/// then a signature transaction's signed root as `root_hex`, or any other's `leaf_components`
+/// and `proof`. As in CCF, `claims_digest` is there for every application transaction (zeros
+/// when the app set no claims), and an app may delete it to make verifiers recompute it.
+fn js_receipt(receipt: &JsonReceipt) -> serde_json::Value {
+    let mut object = serde_json::json!({
+        "cert": receipt.cert,
+        "node_id": receipt.node_id,
+        "signature": receipt.signature,
+        "is_signature_transaction": receipt.leaf.is_some(),
+    });
+    if let Some(root) = &receipt.leaf {
+        object["root_hex"] = root.as_str().into();
+    } else if let Some(leaf) = &receipt.leaf_components {
+        object["leaf_components"] = serde_json::json!(leaf);
+        object["proof"] = serde_json::json!(receipt.proof);
+    }
+    object
+}
+
+/// The receipt of `txid`, whose committed entry is `entry`.
+fn receipt_of(
+    node: &ReplicatedNode,
+    txid: TxId,
+    entry: &DecodedEntry,
+) -> Result<JsonReceipt, HistoricalError> {
     let raft = node.consensus();
     let internal = |detail: String| HistoricalError::Internal(detail);
-    if let Some(signature) = primary_signature(&entry)? {
+    if let Some(signature) = primary_signature(entry)? {
         let root = hex_digest(&signature.root)?;
         let signer = signer(&signature)?;
         return Ok(JsonReceipt::for_signature(&root, &(&signer).into()));

@@ -22,7 +22,7 @@ use crate::frontend::{
     error_code,
 };
 use crate::service::context::NodeContext;
-use crate::service::historical::committed_entry;
+use crate::service::historical::js_historical_state;
 
 /// One JS endpoint: where its handler is and how it runs.
 #[derive(Debug, Clone)]
@@ -209,12 +209,12 @@ pub async fn run(
                 Ok(txid) => txid,
                 Err(response) => return response,
             };
-            let entry = context
+            let state = context
                 .driver
-                .query(move |node| committed_entry(node, txid))
+                .query(move |node| js_historical_state(node, txid))
                 .await;
-            let entry = match entry {
-                Ok(Ok(entry)) => entry,
+            let state = match state {
+                Ok(Ok(state)) => state,
                 Ok(Err(error)) => return historical_error(txid, &error),
                 Err(refused) => return refused_response(refused),
             };
@@ -224,7 +224,7 @@ pub async fn run(
                     tx: None,
                     writable: false,
                     consensus,
-                    historical: Some((txid, entry.into_write_set())),
+                    historical: Some(state),
                     governance: None,
                 };
                 let (_, outcome) = quorate_js::call(
