@@ -2,7 +2,7 @@
 // (same maps, same key and value bytes, same statuses and error bodies), so the two can be
 // compared request for request. Keys are an id's decimal digits and values the message as a
 // JSON string, as CCF's `kv::Map<size_t, std::string>` stores them.
-import { id, mapName, params, ok, error } from "./util.js";
+import { id, mapName, params, ok, error, query } from "./util.js";
 
 const PRIVATE = "records";
 const PUBLIC = "public:records";
@@ -92,3 +92,68 @@ function historicalWithReceipt(map, request) {
 
 export const historicalReceiptPrivate = (request) => historicalWithReceipt(PRIVATE, request);
 export const historicalReceiptPublic = (request) => historicalWithReceipt(PUBLIC, request);
+
+// As CCF's sample: every committed write of record `id` from `from_seqno` (default 1) to
+// `to_seqno` (default its last write, else the commit point), 2,000 seqnos a page, with
+// `@nextLink` for the rest.
+const RANGE_PAGE_SEQNOS = 2000;
+
+function historicalRange(map, request, linkPrefix) {
+  const requested = id(request);
+  if (requested.error) {
+    return requested.error;
+  }
+  const parameters = query(request);
+  const seqno = (name, fallback) => {
+    const text = parameters[name];
+    if (text === undefined) {
+      return { value: fallback() };
+    }
+    if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(Number(text)) || Number(text) < 1) {
+      return { error: error(400, "InvalidInput", `${name} is not a positive integer`) };
+    }
+    return { value: Number(text) };
+  };
+  const name = mapName(map, request);
+  const from = seqno("from_seqno", () => 1);
+  if (from.error) {
+    return from.error;
+  }
+  const to = seqno("to_seqno", () => {
+    const last = ccf.kv[name].getVersionOfPreviousWrite(key(requested.value));
+    return last !== undefined ? last : ccf.consensus.getLastCommittedTxId().seqno;
+  });
+  if (to.error) {
+    return to.error;
+  }
+  if (to.value < from.value) {
+    return error(400, "InvalidInput", "to_seqno must be >= from_seqno");
+  }
+  const view = ccf.consensus.getViewForSeqno(to.value);
+  if (view === null || ccf.consensus.getStatusForTxId(view, to.value) !== "Committed") {
+    return error(400, "InvalidInput", "End of range must be committed");
+  }
+  const end = Math.min(to.value, from.value + RANGE_PAGE_SEQNOS);
+  const entries = [];
+  for (const state of ccf.historical.getStateRange(0, from.value, end, 1800)) {
+    const value = state.kv[name].get(key(requested.value));
+    if (value !== undefined) {
+      entries.push({
+        seqno: Number(state.transactionId.split(".")[1]),
+        id: requested.value,
+        msg: decode(value),
+      });
+    }
+  }
+  const body = { entries };
+  if (end !== to.value) {
+    body["@nextLink"] =
+      `${linkPrefix}?from_seqno=${end + 1}&to_seqno=${to.value}&id=${requested.value}`;
+  }
+  return ok(body);
+}
+
+export const historicalRangePrivate = (request) =>
+  historicalRange(PRIVATE, request, "/app/log/private/historical/range");
+export const historicalRangePublic = (request) =>
+  historicalRange(PUBLIC, request, "/app/log/public/historical/range");

@@ -8,7 +8,7 @@ export const error = (statusCode, code, message) => ({
 });
 
 // The query parameters, decoded.
-function query(request) {
+export function query(request) {
   const result = {};
   for (const pair of request.query.split("&")) {
     if (pair === "") {

@@ -94,6 +94,7 @@ fn main() {
                     writable: true,
                     consensus: quorate_js::ConsensusView::default(),
                     historical: None,
+                    history: None,
                     governance: None,
                 };
                 let (output, outcome) = call(

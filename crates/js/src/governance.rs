@@ -76,7 +76,7 @@ pub fn call_governance(
 ) -> (HostOutput, Result<serde_json::Value, JsError>) {
     let mut state = HostState {
         input,
-        output: HostOutput::default(),
+        ..HostState::default()
     };
     let outcome = if state.input.governance.is_none() {
         Err(JsError::Interpreter(

@@ -21,9 +21,20 @@ pub struct HostInput {
     /// Historical endpoints: the transaction, its writes and its receipt
     /// (`ccf.historicalState`).
     pub historical: Option<HistoricalState>,
+    /// The committed log, for `ccf.historical.getStateRange`. Only for handlers that may wait
+    /// for the node (read-only and historical ones, off the thread that orders writes).
+    pub history: Option<Arc<dyn History>>,
     /// Governance calls ([`call_governance`](crate::call_governance)): the service identity
     /// and node facts the gov-only API uses. Required there, ignored by app calls.
     pub governance: Option<GovernanceContext>,
+}
+
+/// What `ccf.historical.getStateRange` reads. Errors are messages for the handler's exception.
+pub trait History: Send + Sync {
+    /// Committed transactions `start_seqno..=end_seqno` with what each wrote.
+    fn range(&self, start_seqno: u64, end_seqno: u64) -> Result<Vec<(TxId, WriteSet)>, String>;
+    /// The receipt of committed transaction `txid`, as [`HistoricalState::receipt_json`].
+    fn receipt_json(&self, txid: TxId) -> Result<String, String>;
 }
 
 /// A committed transaction as a historical endpoint sees it.
@@ -106,4 +117,6 @@ pub struct HostOutput {
 pub(crate) struct HostState {
     pub input: HostInput,
     pub output: HostOutput,
+    /// What `ccf.historical.getStateRange` fetched during the call, in fetch order.
+    pub range: Vec<(TxId, WriteSet)>,
 }

@@ -187,7 +187,7 @@ pub fn call(
 ) -> (HostOutput, Result<JsResponse, JsError>) {
     let mut state = HostState {
         input,
-        output: HostOutput::default(),
+        ..HostState::default()
     };
     let outcome = RUNTIME.with(|slot| {
         let mut slot = slot.borrow_mut();

@@ -60,6 +60,14 @@ export function statuses(request) {
                   c.getViewForSeqno(1), c.getViewForSeqno(10), c.getViewForSeqno(13)] };
 }
 export function unsupported(request) { return ccf.tcbHexToPolicy("x"); }
+export function range(request) {
+  const states = ccf.historical.getStateRange(7, 3, 5, 1800);
+  return { body: { ids: states.map((s) => s.transactionId),
+                   msgs: states.map((s) => s.kv["records"].has(ccf.strToBuf("k"))
+                     ? ccf.bufToStr(s.kv["records"].get(ccf.strToBuf("k"))) : null),
+                   receipt: states[1].receipt, dropped: ccf.historical.dropCachedStates(7) } };
+}
+export function bad_range(request) { return ccf.historical.getStateRange(1, 5, 3, 0); }
 export function historical(request) {
   const state = ccf.historicalState;
   const edited = state.receipt;
@@ -123,6 +131,7 @@ fn run(
             view_history: std::sync::Arc::new(vec![(2, 1), (3, 10)]),
         },
         historical: None,
+        history: None,
         governance: None,
     };
     let (output, outcome) = call(bundle, limits, Handler { module, function }, request, input);
@@ -666,4 +675,79 @@ fn historical_state_gives_the_transaction_its_writes_and_a_fresh_receipt_each_ti
         .unwrap()
         .remove("claims_digest");
     assert_eq!(body["edited"], edited);
+}
+
+/// An in-memory committed log: seqnos 1..=6 in view 2, each writing `records[k] = "v<seqno>"`
+/// except seqno 4, which writes nothing there.
+struct FakeHistory;
+
+impl quorate_js::History for FakeHistory {
+    fn range(
+        &self,
+        start_seqno: u64,
+        end_seqno: u64,
+    ) -> Result<Vec<(TxId, quorate_kv::WriteSet)>, String> {
+        if end_seqno > 6 {
+            return Err(format!("{end_seqno} is not committed"));
+        }
+        Ok((start_seqno..=end_seqno)
+            .map(|seqno| {
+                let mut writes = quorate_kv::WriteSet::new();
+                if seqno != 4 {
+                    writes.put("records", Bytes::from_static(b"k"), format!("v{seqno}"));
+                }
+                (TxId::new(2, seqno), writes)
+            })
+            .collect())
+    }
+
+    fn receipt_json(&self, txid: TxId) -> Result<String, String> {
+        Ok(json!({"for": txid.to_string()}).to_string())
+    }
+}
+
+fn call_with_history(
+    function: &str,
+    history: Option<Arc<dyn quorate_js::History>>,
+) -> Result<JsResponse, JsError> {
+    let store = Store::new();
+    let input = HostInput {
+        tx: Some(store.begin()),
+        history,
+        ..HostInput::default()
+    };
+    call(
+        &bundle(&[]),
+        JsLimits::default(),
+        Handler {
+            module: "app.js",
+            function,
+        },
+        &request("", ""),
+        input,
+    )
+    .1
+}
+
+#[test]
+fn get_state_range_gives_each_committed_state_with_its_writes_and_receipt() {
+    let body = body_json(&call_with_history("range", Some(Arc::new(FakeHistory))).unwrap());
+    assert_eq!(body["ids"], json!(["2.3", "2.4", "2.5"]));
+    assert_eq!(body["msgs"], json!(["v3", null, "v5"]));
+    assert_eq!(body["receipt"], json!({"for": "2.4"}));
+    assert_eq!(body["dropped"], true);
+}
+
+#[test]
+fn get_state_range_refuses_bad_ranges_and_handlers_without_history() {
+    let bad = call_with_history("bad_range", Some(Arc::new(FakeHistory)));
+    assert!(
+        matches!(&bad, Err(JsError::Exception { message, .. }) if message.contains("before startSeqno")),
+        "{bad:?}"
+    );
+    let without = call_with_history("range", None);
+    assert!(
+        matches!(&without, Err(JsError::Exception { message, .. }) if message.contains("read-only and historical endpoints")),
+        "{without:?}"
+    );
 }

@@ -189,6 +189,52 @@ async fn the_js_logging_app_answers_like_the_native_one() {
     );
     let parsed: JsonReceipt = serde_json::from_value(receipt.clone()).unwrap();
     parsed.verify(&js.service_cert(), None).unwrap();
+
+    // `ccf.historical.getStateRange`, through CCF's range endpoint: every committed write of
+    // id 9, in order, from the seqno of the first.
+    let mut seqnos = vec![seqno];
+    for msg in ["again", "last"] {
+        let response = connection
+            .post_json("/app/log/private", &json!({"id": 9, "msg": msg}))
+            .await
+            .unwrap();
+        seqnos.push(response.transaction_id().unwrap().1);
+    }
+    let last = *seqnos.last().unwrap();
+    let range = eventually(Duration::from_secs(30), "the range committed", || {
+        let user = user.clone();
+        let address = js.address(primary);
+        async move {
+            let response = call(
+                &user,
+                address,
+                Method::GET,
+                &format!("/app/log/private/historical/range?id=9&from_seqno={seqno}"),
+                None,
+            )
+            .await;
+            let body = response.json().ok()?;
+            (response.status == StatusCode::OK
+                && body["entries"].as_array()?.last()?["seqno"] == json!(last))
+            .then_some(body)
+        }
+    })
+    .await;
+    let expected: Vec<Value> = seqnos
+        .iter()
+        .zip(["then", "again", "last"])
+        .map(|(seqno, msg)| json!({"seqno": seqno, "id": 9, "msg": msg}))
+        .collect();
+    assert_eq!(range, json!({ "entries": expected }));
+    let backwards = call(
+        &user,
+        js.address(primary),
+        Method::GET,
+        &format!("/app/log/private/historical/range?id=9&from_seqno={last}&to_seqno={seqno}"),
+        None,
+    )
+    .await;
+    assert_eq!(backwards.status, StatusCode::BAD_REQUEST);
 }
 
 /// GET `path` with CCF's transaction id header; the JSON body of a 200.

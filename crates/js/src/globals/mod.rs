@@ -5,6 +5,7 @@
 
 mod crypto;
 mod governance;
+mod historical;
 mod natives;
 
 use std::cell::RefCell;

@@ -54,7 +54,10 @@ pub(super) fn whole(ctx: &Ctx<'_>, number: f64) -> rquickjs::Result<u64> {
 }
 
 /// A buffer of `bytes`, or `undefined` when there are none.
-fn buffer_or_undefined<'js>(ctx: &Ctx<'js>, bytes: Option<&[u8]>) -> rquickjs::Result<Value<'js>> {
+pub(super) fn buffer_or_undefined<'js>(
+    ctx: &Ctx<'js>,
+    bytes: Option<&[u8]>,
+) -> rquickjs::Result<Value<'js>> {
     match bytes {
         Some(bytes) => buffer(ctx, bytes),
         None => Ok(Value::new_undefined(ctx.clone())),
@@ -217,59 +220,7 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared, mode: Mode) -> rquickjs::Resu
             },
         )?,
     )?;
-    let h = Rc::clone(host);
-    natives.set(
-        "historical_get",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>, map: String, key: String| -> rquickjs::Result<Value<'js>> {
-                let key = js_bytes(&ctx, &key)?;
-                let state = h.borrow();
-                let value = state
-                    .input
-                    .historical
-                    .as_ref()
-                    .and_then(|historical| historical.writes.map(&map))
-                    .and_then(|writes| writes.get(&key))
-                    .flatten()
-                    .cloned();
-                drop(state);
-                buffer_or_undefined(&ctx, value.as_deref())
-            },
-        )?,
-    )?;
-    let h = Rc::clone(host);
-    natives.set(
-        "historical_txid",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>| -> rquickjs::Result<Value<'js>> {
-                match h.borrow().input.historical.as_ref() {
-                    Some(historical) => Ok(rquickjs::String::from_str(
-                        ctx,
-                        &historical.txid.to_string(),
-                    )?
-                    .into_value()),
-                    None => Ok(Value::new_undefined(ctx)),
-                }
-            },
-        )?,
-    )?;
-    let h = Rc::clone(host);
-    natives.set(
-        "historical_receipt",
-        Function::new(
-            ctx.clone(),
-            move |ctx: Ctx<'js>| -> rquickjs::Result<Value<'js>> {
-                match h.borrow().input.historical.as_ref() {
-                    Some(historical) => {
-                        Ok(rquickjs::String::from_str(ctx, &historical.receipt_json)?.into_value())
-                    }
-                    None => Ok(Value::new_undefined(ctx)),
-                }
-            },
-        )?,
-    )?;
+    super::historical::install(ctx, host, &natives)?;
     natives.set(
         "utf8_encode",
         Function::new(

@@ -41,9 +41,9 @@
     };
     return map;
   };
-  const historicalMap = (name) => ({
-    has: (key) => q.historical_get(name, bytes(key)) !== undefined,
-    get: (key) => q.historical_get(name, bytes(key)),
+  const historicalMap = (slot) => (name) => ({
+    has: (key) => q.historical_get(slot, name, bytes(key)) !== undefined,
+    get: (key) => q.historical_get(slot, name, bytes(key)),
     getVersionOfPreviousWrite: notSupported("historical getVersionOfPreviousWrite"),
     set: () => {
       throw new Error("historical state is read-only");
@@ -76,6 +76,21 @@
         },
       },
     );
+  };
+  // The state in `slot` (-1: the historical endpoint's own; 0..: fetched by getStateRange).
+  // `receipt` is made when read, and is a fresh object each time: apps edit it (CCF's logging
+  // app deletes `leaf_components.claims_digest` before returning it).
+  const historicalState = (slot) => {
+    const transactionId = q.historical_txid(slot);
+    if (transactionId === undefined) {
+      return undefined;
+    }
+    const state = { transactionId, kv: mapsOf(historicalMap(slot)) };
+    Object.defineProperty(state, "receipt", {
+      get: () => JSON.parse(q.historical_receipt(slot)),
+      enumerable: true,
+    });
+    return state;
   };
   const strToBuf = (text) => q.utf8_encode(String(text));
   const bufToStr = (buffer) => q.utf8_decode(bytes(buffer));
@@ -238,8 +253,14 @@
       },
     },
     historical: {
-      getStateRange: notSupported("ccf.historical.getStateRange"),
-      dropCachedStates: notSupported("ccf.historical.dropCachedStates"),
+      // Every state of the committed range at once: the node holds its log, so nothing is
+      // ever still being fetched and `null` is never returned. The handle and expiry are
+      // accepted for CCF's signature; states live until the call ends.
+      getStateRange: (handle, startSeqno, endSeqno, secondsUntilExpiry) => {
+        const [first, count] = q.historical_range(Number(startSeqno), Number(endSeqno));
+        return Array.from({ length: count }, (_, i) => historicalState(first + i));
+      },
+      dropCachedStates: (handle) => true,
     },
     enableUntrustedDateTime: (enable) => Boolean(enable),
     enableMetricsLogging: (enable) => Boolean(enable),
@@ -248,20 +269,7 @@
     tcbHexToPolicy: notSupported("ccf.tcbHexToPolicy"),
   };
   // Each request's historical state (historical endpoints only).
-  Object.defineProperty(ccf, "historicalState", {
-    get: () => {
-      const transactionId = q.historical_txid();
-      // A fresh receipt object each time: apps edit it (CCF's logging app deletes
-      // `leaf_components.claims_digest` before returning it).
-      return transactionId === undefined
-        ? undefined
-        : {
-            transactionId,
-            receipt: JSON.parse(q.historical_receipt()),
-            kv: mapsOf(historicalMap),
-          };
-    },
-  });
+  Object.defineProperty(ccf, "historicalState", { get: () => historicalState(-1) });
   // Governance contexts only: CCF's gov-only API (governance.js), added before `ccf` is frozen.
   if (q.governance !== undefined) {
     q.governance(q, ccf, bytes);

@@ -90,11 +90,29 @@ impl DriverHandle {
         &self,
         f: impl FnOnce(&ReplicatedNode) -> R + Send + 'static,
     ) -> Result<R, Refused> {
+        self.submit_query(f)?.await.map_err(|_| Refused::Stopped)
+    }
+
+    /// As [`DriverHandle::query`], waiting on a thread outside the async runtime (the JS
+    /// threads); never call it from the driver thread itself.
+    pub fn query_blocking<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&ReplicatedNode) -> R + Send + 'static,
+    ) -> Result<R, Refused> {
+        self.submit_query(f)?
+            .blocking_recv()
+            .map_err(|_| Refused::Stopped)
+    }
+
+    fn submit_query<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&ReplicatedNode) -> R + Send + 'static,
+    ) -> Result<oneshot::Receiver<R>, Refused> {
         let (reply, answer) = oneshot::channel();
         self.submit(DriverInput::Query(Box::new(move |node| {
             let _ = reply.send(f(node));
         })))?;
-        answer.await.map_err(|_| Refused::Stopped)
+        Ok(answer)
     }
 }
 

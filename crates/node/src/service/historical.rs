@@ -6,7 +6,7 @@
 use quorate_consensus::ConsensusEngine;
 use quorate_crypto::sha256;
 use quorate_js::HistoricalState;
-use quorate_kv::{DecodedEntry, TxId, decode_entry};
+use quorate_kv::{DecodedEntry, TxId, WriteSet, decode_entry};
 use quorate_ledger::merkle::MerkleTree;
 use quorate_ledger::receipt::{JsonReceipt, NodeSignature, TransactionProof};
 use quorate_ledger::signature::PrimarySignature;
@@ -55,6 +55,28 @@ pub fn js_historical_state(
         writes: entry.into_write_set(),
         receipt_json,
     })
+}
+
+/// Committed transactions `start_seqno..=end_seqno` with their writes, private maps decrypted.
+pub fn committed_range(
+    node: &ReplicatedNode,
+    start_seqno: u64,
+    end_seqno: u64,
+) -> Result<Vec<(TxId, WriteSet)>, HistoricalError> {
+    if end_seqno > node.last_committed_txid().seqno {
+        return Err(HistoricalError::PendingOrUnknown);
+    }
+    (start_seqno..=end_seqno)
+        .map(|seqno| {
+            let entry = decoded_at(node, seqno, true)?;
+            Ok((entry.txid, entry.into_write_set()))
+        })
+        .collect()
+}
+
+/// The receipt of committed transaction `txid` as JSON text in the shape of CCF's JS API.
+pub fn js_receipt_json(node: &ReplicatedNode, txid: TxId) -> Result<String, HistoricalError> {
+    receipt(node, txid).map(|receipt| js_receipt(&receipt).to_string())
 }
 
 /// CCF's JS receipt object: the JSON receipt's signer fields and `is_signature_transaction`;

@@ -17,6 +17,7 @@ mod inbound;
 mod join_client;
 mod joining_frontend;
 mod js_app;
+mod js_history;
 mod js_pool;
 mod metrics;
 mod output_files;

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use http::StatusCode;
 use http::header::{HeaderName, HeaderValue};
 use quorate_js::{
-    Bundle, ConsensusView, EndpointMode, Forwarding, Handler, HostInput, JsError, JsRequest,
-    JsResponse, JsRuntimeOptions,
+    Bundle, ConsensusView, EndpointMode, Forwarding, Handler, History, HostInput, JsError,
+    JsRequest, JsResponse, JsRuntimeOptions,
 };
 use quorate_kv::Tx;
 
@@ -23,6 +23,7 @@ use crate::frontend::{
 };
 use crate::service::context::NodeContext;
 use crate::service::historical::js_historical_state;
+use crate::service::js_history::DriverHistory;
 
 /// One JS endpoint: where its handler is and how it runs.
 #[derive(Debug, Clone)]
@@ -152,6 +153,7 @@ pub async fn run(
                         writable: true,
                         consensus: consensus.clone(),
                         historical: None,
+                        history: None,
                         governance: None,
                     };
                     let (output, outcome) = quorate_js::call(
@@ -183,6 +185,7 @@ pub async fn run(
         EndpointMode::Readonly => {
             let store = Arc::clone(&context.store);
             let endpoint = Arc::clone(endpoint);
+            let history = driver_history(context);
             blocking(context, move || {
                 let tx = store.begin();
                 let read = tx.read_version();
@@ -190,8 +193,8 @@ pub async fn run(
                     tx: Some(tx),
                     writable: false,
                     consensus,
-                    historical: None,
-                    governance: None,
+                    history: Some(history),
+                    ..HostInput::default()
                 };
                 let (_, outcome) = quorate_js::call(
                     &endpoint.bundle,
@@ -219,13 +222,13 @@ pub async fn run(
                 Err(refused) => return refused_response(refused),
             };
             let endpoint = Arc::clone(endpoint);
+            let history = driver_history(context);
             blocking(context, move || {
                 let input = HostInput {
-                    tx: None,
-                    writable: false,
                     consensus,
                     historical: Some(state),
-                    governance: None,
+                    history: Some(history),
+                    ..HostInput::default()
                 };
                 let (_, outcome) = quorate_js::call(
                     &endpoint.bundle,
@@ -246,6 +249,11 @@ fn handler(endpoint: &JsEndpoint) -> Handler<'_> {
         module: &endpoint.module,
         function: &endpoint.function,
     }
+}
+
+/// `ccf.historical` for a handler on the JS threads.
+fn driver_history(context: &NodeContext) -> Arc<dyn History> {
+    Arc::new(DriverHistory::new(context.driver.clone()))
 }
 
 /// Runs `f` on the node's JS threads.

@@ -1,0 +1,183 @@
+//! The natives behind `ccf.historicalState` and `ccf.historical.getStateRange`. A state is
+//! named by a slot: -1 is the historical endpoint's own transaction, 0.. the states
+//! `getStateRange` fetched during the call. Receipts of fetched states are made only when a
+//! handler reads one: a proof costs a tree deserialisation, and range handlers mostly read
+//! writes.
+
+use std::rc::Rc;
+
+use quorate_kv::{TxId, WriteSet};
+use rquickjs::{Array, Ctx, Function, Object, Value};
+
+use super::natives::{Shared, buffer_or_undefined, throw};
+use crate::host::HostState;
+
+/// The endpoint's own historical state.
+const OWN_SLOT: i64 = -1;
+
+/// Most seqnos one `getStateRange` call may ask for: the states are held, decrypted, until
+/// the call ends (CCF's logging sample pages by 2,000).
+pub const MAX_RANGE_SEQNOS: u64 = 10_000;
+
+fn state(host: &HostState, slot: i64) -> Option<(TxId, &WriteSet)> {
+    if slot == OWN_SLOT {
+        return host.input.historical.as_ref().map(|h| (h.txid, &h.writes));
+    }
+    let index = usize::try_from(slot).ok()?;
+    host.range.get(index).map(|(txid, writes)| (*txid, writes))
+}
+
+pub(super) fn install<'js>(
+    ctx: &Ctx<'js>,
+    host: &Shared,
+    natives: &Object<'js>,
+) -> rquickjs::Result<()> {
+    let h = Rc::clone(host);
+    natives.set(
+        "historical_get",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>,
+                  slot: i64,
+                  map: String,
+                  key: String|
+                  -> rquickjs::Result<Value<'js>> {
+                let key = super::natives::js_bytes(&ctx, &key)?;
+                let host = h.borrow();
+                let value = state(&host, slot)
+                    .and_then(|(_, writes)| writes.map(&map))
+                    .and_then(|writes| writes.get(&key))
+                    .flatten()
+                    .cloned();
+                drop(host);
+                buffer_or_undefined(&ctx, value.as_deref())
+            },
+        )?,
+    )?;
+    let h = Rc::clone(host);
+    natives.set(
+        "historical_txid",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, slot: i64| -> rquickjs::Result<Value<'js>> {
+                match state(&h.borrow(), slot) {
+                    Some((txid, _)) => {
+                        Ok(rquickjs::String::from_str(ctx, &txid.to_string())?.into_value())
+                    }
+                    None => Ok(Value::new_undefined(ctx)),
+                }
+            },
+        )?,
+    )?;
+    let h = Rc::clone(host);
+    natives.set(
+        "historical_receipt",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, slot: i64| -> rquickjs::Result<Value<'js>> {
+                let json = if slot == OWN_SLOT {
+                    h.borrow()
+                        .input
+                        .historical
+                        .as_ref()
+                        .map(|h| h.receipt_json.clone())
+                } else {
+                    let (txid, history) = {
+                        let host = h.borrow();
+                        (
+                            state(&host, slot).map(|(txid, _)| txid),
+                            host.input.history.clone(),
+                        )
+                    };
+                    match (txid, history) {
+                        (Some(txid), Some(history)) => Some(
+                            history
+                                .receipt_json(txid)
+                                .map_err(|message| throw(&ctx, &message))?,
+                        ),
+                        _ => None,
+                    }
+                };
+                match json {
+                    Some(json) => Ok(rquickjs::String::from_str(ctx, &json)?.into_value()),
+                    None => Ok(Value::new_undefined(ctx)),
+                }
+            },
+        )?,
+    )?;
+    let h = Rc::clone(host);
+    natives.set(
+        "historical_range",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, start: f64, end: f64| -> rquickjs::Result<Array<'js>> {
+                let (start, end) = seqno_range(start, end).map_err(|m| throw(&ctx, &m))?;
+                let history = h.borrow().input.history.clone().ok_or_else(|| {
+                    throw(
+                        &ctx,
+                        "ccf.historical.getStateRange is available in read-only and historical \
+                         endpoints (a read-write handler runs where the node orders writes)",
+                    )
+                })?;
+                let states = history
+                    .range(start, end)
+                    .map_err(|message| throw(&ctx, &message))?;
+                let mut host = h.borrow_mut();
+                let first = host.range.len();
+                host.range.extend(states);
+                let count = host.range.len() - first;
+                drop(host);
+                let slots = Array::new(ctx.clone())?;
+                slots.set(0, first)?;
+                slots.set(1, count)?;
+                Ok(slots)
+            },
+        )?,
+    )?;
+    Ok(())
+}
+
+/// JavaScript's `Number.MAX_SAFE_INTEGER`: every whole number up to it is exact in an f64.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+/// Whole seqnos from 1 with `start <= end`, at most [`MAX_RANGE_SEQNOS`] of them.
+fn seqno_range(start: f64, end: f64) -> Result<(u64, u64), String> {
+    let whole = |value: f64, name: &str| {
+        if value.fract() == 0.0 && (1.0..=MAX_SAFE_INTEGER).contains(&value) {
+            Ok(value as u64)
+        } else {
+            Err(format!(
+                "getStateRange: {name} must be a whole seqno from 1, not {value}"
+            ))
+        }
+    };
+    let (start, end) = (whole(start, "startSeqno")?, whole(end, "endSeqno")?);
+    if end < start {
+        return Err(format!(
+            "getStateRange: endSeqno {end} is before startSeqno {start}"
+        ));
+    }
+    if end - start >= MAX_RANGE_SEQNOS {
+        return Err(format!(
+            "getStateRange: at most {MAX_RANGE_SEQNOS} seqnos per call ({start} to {end} asked)"
+        ));
+    }
+    Ok((start, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_whole_ordered_and_bounded() {
+        assert_eq!(seqno_range(1.0, 1.0), Ok((1, 1)));
+        assert_eq!(seqno_range(5.0, 9.0), Ok((5, 9)));
+        assert!(seqno_range(0.0, 3.0).is_err());
+        assert!(seqno_range(1.5, 3.0).is_err());
+        assert!(seqno_range(f64::NAN, 3.0).is_err());
+        assert!(seqno_range(4.0, 3.0).is_err());
+        assert!(seqno_range(1.0, 10_000.0).is_ok());
+        assert!(seqno_range(1.0, 10_001.0).is_err());
+    }
+}
