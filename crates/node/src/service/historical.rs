@@ -3,10 +3,11 @@
 //! loaded from disk and there is no "still loading" state; the receipt's proof comes from the
 //! tree serialised in the first signature after the transaction, as CCF builds it.
 
+use bytes::Bytes;
 use quorate_consensus::ConsensusEngine;
 use quorate_crypto::sha256;
 use quorate_js::HistoricalState;
-use quorate_kv::{DecodedEntry, TxId, WriteSet, decode_entry};
+use quorate_kv::{DecodedEntry, LedgerSecret, TxId, WriteSet, decode_entry};
 use quorate_ledger::merkle::MerkleTree;
 use quorate_ledger::receipt::{JsonReceipt, NodeSignature, TransactionProof};
 use quorate_ledger::signature::PrimarySignature;
@@ -57,21 +58,50 @@ pub fn js_historical_state(
     })
 }
 
-/// Committed transactions `start_seqno..=end_seqno` with their writes, private maps decrypted.
-pub fn committed_range(
+/// The entries of committed seqnos `start_seqno..=end_seqno` with the secret that decrypts
+/// them. Taken on the driver thread, where copying them out is cheap (shared buffers);
+/// decoding, which is not, is left to the caller's thread: a range query must not hold up
+/// consensus.
+pub fn committed_payloads(
     node: &ReplicatedNode,
     start_seqno: u64,
     end_seqno: u64,
-) -> Result<Vec<(TxId, WriteSet)>, HistoricalError> {
+) -> Result<CommittedPayloads, HistoricalError> {
     if end_seqno > node.last_committed_txid().seqno {
         return Err(HistoricalError::PendingOrUnknown);
     }
-    (start_seqno..=end_seqno)
+    let payloads = (start_seqno..=end_seqno)
         .map(|seqno| {
-            let entry = decoded_at(node, seqno, true)?;
-            Ok((entry.txid, entry.into_write_set()))
+            node.consensus()
+                .entry(seqno)
+                .map(|entry| entry.payload.clone())
+                .ok_or_else(|| HistoricalError::Internal(format!("{seqno} not held")))
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok(CommittedPayloads {
+        secret: node.ledger_secret().clone(),
+        payloads,
+    })
+}
+
+/// See [`committed_payloads`].
+pub struct CommittedPayloads {
+    secret: LedgerSecret,
+    payloads: Vec<Bytes>,
+}
+
+impl CommittedPayloads {
+    /// Each transaction with its writes, private maps decrypted.
+    pub fn decode(self) -> Result<Vec<(TxId, WriteSet)>, HistoricalError> {
+        self.payloads
+            .iter()
+            .map(|payload| {
+                let entry = decode_entry(payload, Some(&self.secret))
+                    .map_err(|e| HistoricalError::Internal(e.to_string()))?;
+                Ok((entry.txid, entry.into_write_set()))
+            })
+            .collect()
+    }
 }
 
 /// The receipt of committed transaction `txid` as JSON text in the shape of CCF's JS API.

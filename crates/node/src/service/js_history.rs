@@ -5,7 +5,7 @@ use quorate_js::History;
 use quorate_kv::{TxId, WriteSet};
 
 use super::driver::{DriverHandle, Refused};
-use super::historical::{HistoricalError, committed_range, js_receipt_json};
+use super::historical::{CommittedPayloads, HistoricalError, committed_payloads, js_receipt_json};
 
 /// The node's committed log, through its driver.
 pub struct DriverHistory {
@@ -22,16 +22,20 @@ impl DriverHistory {
 
 impl History for DriverHistory {
     fn range(&self, start_seqno: u64, end_seqno: u64) -> Result<Vec<(TxId, WriteSet)>, String> {
-        let states = self
+        let payloads = self
             .driver
-            .query_blocking(move |node| committed_range(node, start_seqno, end_seqno))
+            .query_blocking(move |node| committed_payloads(node, start_seqno, end_seqno))
             .map_err(refused)?;
-        states.map_err(|error| match error {
-            HistoricalError::PendingOrUnknown | HistoricalError::Invalid => {
-                format!("getStateRange: seqnos {start_seqno} to {end_seqno} are not all committed")
-            }
-            HistoricalError::Internal(detail) => format!("getStateRange: {detail}"),
-        })
+        payloads
+            .and_then(CommittedPayloads::decode)
+            .map_err(|error| match error {
+                HistoricalError::PendingOrUnknown | HistoricalError::Invalid => {
+                    format!(
+                        "getStateRange: seqnos {start_seqno} to {end_seqno} are not all committed"
+                    )
+                }
+                HistoricalError::Internal(detail) => format!("getStateRange: {detail}"),
+            })
     }
 
     fn receipt_json(&self, txid: TxId) -> Result<String, String> {
