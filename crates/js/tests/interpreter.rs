@@ -65,7 +65,10 @@ export function range(request) {
   return { body: { ids: states.map((s) => s.transactionId),
                    msgs: states.map((s) => s.kv["records"].has(ccf.strToBuf("k"))
                      ? ccf.bufToStr(s.kv["records"].get(ccf.strToBuf("k"))) : null),
-                   receipt: states[1].receipt, dropped: ccf.historical.dropCachedStates(7) } };
+                   receipt: states[1].receipt, dropped: ccf.historical.dropCachedStates(7),
+                   sizes: states.map((s) => s.kv["records"].size),
+                   each: (() => { const seen = []; states[2].kv["records"].forEach((v, k) =>
+                     seen.push([ccf.bufToStr(k), ccf.bufToStr(v)])); return seen; })() } };
 }
 export function bad_range(request) { return ccf.historical.getStateRange(1, 5, 3, 0); }
 export function historical(request) {
@@ -736,6 +739,12 @@ fn get_state_range_gives_each_committed_state_with_its_writes_and_receipt() {
     assert_eq!(body["msgs"], json!(["v3", null, "v5"]));
     assert_eq!(body["receipt"], json!({"for": "2.4"}));
     assert_eq!(body["dropped"], true);
+    assert_eq!(
+        body["sizes"],
+        json!([1, 0, 1]),
+        "a state holds its own writes only"
+    );
+    assert_eq!(body["each"], json!([["k", "v5"]]));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The natives behind `ccf.historicalState` and `ccf.historical.getStateRange`. A state is
 //! named by a slot: -1 is the historical endpoint's own transaction, 0.. the states
-//! `getStateRange` fetched during the call. Receipts of fetched states are made only when a
+//! `getStateRange` fetched during the call. As in CCF, a state's `kv` holds what its
+//! transaction wrote, and nothing else. Receipts of fetched states are made only when a
 //! handler reads one: a proof costs a tree deserialisation, and range handlers mostly read
 //! writes.
 
@@ -9,7 +10,7 @@ use std::rc::Rc;
 use quorate_kv::{TxId, WriteSet};
 use rquickjs::{Array, Ctx, Function, Object, Value};
 
-use super::natives::{Shared, buffer_or_undefined, throw};
+use super::natives::{Shared, buffer_or_undefined, pairs, throw};
 use crate::host::HostState;
 
 /// The endpoint's own historical state.
@@ -51,6 +52,29 @@ pub(super) fn install<'js>(
                     .cloned();
                 drop(host);
                 buffer_or_undefined(&ctx, value.as_deref())
+            },
+        )?,
+    )?;
+    let h = Rc::clone(host);
+    natives.set(
+        "historical_entries",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>, slot: i64, map: String| -> rquickjs::Result<Array<'js>> {
+                // Copied out first, so the callback may read historical state while iterating.
+                let entries: Vec<(Vec<u8>, Vec<u8>)> = state(&h.borrow(), slot)
+                    .and_then(|(_, writes)| writes.map(&map))
+                    .map(|writes| {
+                        writes
+                            .writes()
+                            .map(|(key, value)| (key.to_vec(), value.to_vec()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                pairs(
+                    &ctx,
+                    entries.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
+                )
             },
         )?,
     )?;

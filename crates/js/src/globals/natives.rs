@@ -68,6 +68,21 @@ pub(super) fn buffer<'js>(ctx: &Ctx<'js>, bytes: &[u8]) -> rquickjs::Result<Valu
     Ok(ArrayBuffer::new_copy(ctx.clone(), bytes)?.into_value())
 }
 
+/// `[[key, value], ...]` of ArrayBuffers, as `forEach` in the prelude takes them.
+pub(super) fn pairs<'js, 'a>(
+    ctx: &Ctx<'js>,
+    entries: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+) -> rquickjs::Result<Array<'js>> {
+    let array = Array::new(ctx.clone())?;
+    for (index, (key, value)) in entries.enumerate() {
+        let pair = Array::new(ctx.clone())?;
+        pair.set(0, buffer(ctx, key)?)?;
+        pair.set(1, buffer(ctx, value)?)?;
+        array.set(index, pair)?;
+    }
+    Ok(array)
+}
+
 const NO_TX: &str = "ccf.kv is not available in this endpoint";
 
 /// Runs `f` on the call's transaction; an endpoint without one (historical) throws.
@@ -209,14 +224,10 @@ pub fn install<'js>(ctx: &Ctx<'js>, host: &Shared, mode: Mode) -> rquickjs::Resu
                         true
                     });
                 })?;
-                let array = Array::new(ctx.clone())?;
-                for (index, (key, value)) in entries.iter().enumerate() {
-                    let pair = Array::new(ctx.clone())?;
-                    pair.set(0, buffer(&ctx, key)?)?;
-                    pair.set(1, buffer(&ctx, value)?)?;
-                    array.set(index, pair)?;
-                }
-                Ok(array)
+                pairs(
+                    &ctx,
+                    entries.iter().map(|(k, v)| (k.as_slice(), v.as_slice())),
+                )
             },
         )?,
     )?;

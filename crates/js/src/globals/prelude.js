@@ -41,22 +41,28 @@
     };
     return map;
   };
-  const historicalMap = (slot) => (name) => ({
-    has: (key) => q.historical_get(slot, name, bytes(key)) !== undefined,
-    get: (key) => q.historical_get(slot, name, bytes(key)),
-    getVersionOfPreviousWrite: notSupported("historical getVersionOfPreviousWrite"),
-    set: () => {
-      throw new Error("historical state is read-only");
-    },
-    delete: () => {
-      throw new Error("historical state is read-only");
-    },
-    clear: () => {
-      throw new Error("historical state is read-only");
-    },
-    forEach: notSupported("historical forEach"),
-    size: 0,
-  });
+  const readOnly = () => {
+    throw new Error("historical state is read-only");
+  };
+  const historicalMap = (slot) => (name) => {
+    const map = {
+      has: (key) => q.historical_get(slot, name, bytes(key)) !== undefined,
+      get: (key) => q.historical_get(slot, name, bytes(key)),
+      getVersionOfPreviousWrite: notSupported("historical getVersionOfPreviousWrite"),
+      set: readOnly,
+      delete: readOnly,
+      clear: readOnly,
+      forEach(callback) {
+        for (const [key, value] of q.historical_entries(slot, name)) {
+          callback(value, key, map);
+        }
+      },
+      get size() {
+        return q.historical_entries(slot, name).length;
+      },
+    };
+    return map;
+  };
   // Map handles hold no state of their own, so one per name serves every request.
   const mapsOf = (make) => {
     const made = new Map();
