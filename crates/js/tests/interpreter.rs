@@ -636,7 +636,6 @@ fn runtime_options_read_ccfs_table_value_with_defaults() {
 
 #[test]
 fn historical_state_gives_the_transaction_its_writes_and_a_fresh_receipt_each_time() {
-    let app = bundle(&[]);
     let mut writes = quorate_kv::WriteSet::new();
     writes.put(
         "records",
@@ -655,17 +654,7 @@ fn historical_state_gives_the_transaction_its_writes_and_a_fresh_receipt_each_ti
         }),
         ..HostInput::default()
     };
-    let (_, outcome) = call(
-        &app,
-        JsLimits::default(),
-        Handler {
-            module: "app.js",
-            function: "historical",
-        },
-        &request("", ""),
-        input,
-    );
-    let body = body_json(&outcome.unwrap());
+    let body = body_json(&call_app("historical", input).unwrap());
     assert_eq!(body["txid"], "2.5");
     assert_eq!(body["msg"], "then");
     assert_eq!(
@@ -719,13 +708,19 @@ fn call_with_history(
         history,
         ..HostInput::default()
     };
+    call_app(function, input)
+}
+
+/// `function` of the test app with default limits and an empty request.
+fn call_app(function: &str, input: HostInput) -> Result<JsResponse, JsError> {
+    let handler = Handler {
+        module: "app.js",
+        function,
+    };
     call(
         &bundle(&[]),
         JsLimits::default(),
-        Handler {
-            module: "app.js",
-            function,
-        },
+        handler,
         &request("", ""),
         input,
     )
