@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use support::{QUORATE, Sandbox, free_base_port, signal, wait_bounded};
+use support::{QUORATE, Sandbox, free_base_port, processes_under, signal, wait_bounded};
 
 const STARTUP: Duration = Duration::from_secs(90);
 
@@ -92,17 +92,6 @@ fn the_readme_command_resumes_a_one_node_sandbox() {
     let second = run_until_open(dir.path(), port);
     assert!(second.iter().any(|l| l.contains("Resuming")), "{second:?}");
     assert!(second.iter().any(|l| l.contains("resumed")), "{second:?}");
-}
-
-/// Whether any process runs in a directory under `dir` (a node of that workspace).
-fn processes_under(dir: &std::path::Path) -> Vec<u32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| {
-            std::fs::read_link(format!("/proc/{pid}/cwd")).is_ok_and(|cwd| cwd.starts_with(dir))
-        })
-        .collect()
 }
 
 /// Ctrl-C while the sandbox is still starting stops the nodes it has started and ends the

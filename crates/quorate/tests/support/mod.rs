@@ -222,14 +222,6 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
-        let mut pids: Vec<u32> = Vec::new();
-        for index in 0..self.rpc_ports.len() {
-            if let Ok(text) = std::fs::read_to_string(self.node_dir(index).join("node.pid"))
-                && let Ok(pid) = text.trim().parse()
-            {
-                pids.push(pid);
-            }
-        }
         if let Some(mut child) = self.sandbox.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -238,19 +230,28 @@ impl Drop for Sandbox {
             let _ = node.kill();
             let _ = node.wait();
         }
-        // Nodes the sandbox started: their pid files name them; only still-running ones with
-        // our workspace in their command line are ours.
-        for pid in pids {
-            let cmdline =
-                std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            if cmdline.contains("node") && cmdline.contains("config") {
-                let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap_or_default();
-                if cwd.starts_with(self.workspace.path()) {
-                    signal(pid, "-KILL");
-                }
-            }
+        // Nodes the sandbox started run in the workspace's node directories, which only this
+        // test uses; found by their working directory, a node whose pid file is gone (an
+        // orphan of a killed sandbox) is stopped too.
+        for pid in processes_under(self.workspace.path()) {
+            signal(pid, "-KILL");
         }
     }
+}
+
+/// Processes whose working directory is `dir` or below it.
+pub fn processes_under(dir: &Path) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+                .filter(|pid| {
+                    std::fs::read_link(format!("/proc/{pid}/cwd"))
+                        .is_ok_and(|cwd| cwd.starts_with(dir))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub fn signal(pid: u32, signal: &str) {
