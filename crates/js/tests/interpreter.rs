@@ -67,6 +67,7 @@ export function range(request) {
                      ? ccf.bufToStr(s.kv["records"].get(ccf.strToBuf("k"))) : null),
                    receipt: states[1].receipt, dropped: ccf.historical.dropCachedStates(7),
                    sizes: states.map((s) => s.kv["records"].size),
+                   versions: states.map((s) => s.kv["records"].getVersionOfPreviousWrite(ccf.strToBuf("k"))),
                    each: (() => { const seen = []; states[2].kv["records"].forEach((v, k) =>
                      seen.push([ccf.bufToStr(k), ccf.bufToStr(v)])); return seen; })() } };
 }
@@ -740,6 +741,7 @@ fn get_state_range_gives_each_committed_state_with_its_writes_and_receipt() {
         "a state holds its own writes only"
     );
     assert_eq!(body["each"], json!([["k", "v5"]]));
+    assert_eq!(body["versions"], json!([3, null, 5]));
 }
 
 #[test]

@@ -57,6 +57,31 @@ pub(super) fn install<'js>(
     )?;
     let h = Rc::clone(host);
     natives.set(
+        "historical_version",
+        Function::new(
+            ctx.clone(),
+            move |ctx: Ctx<'js>,
+                  slot: i64,
+                  map: String,
+                  key: String|
+                  -> rquickjs::Result<Option<f64>> {
+                // The state holds one transaction's writes, so a key's previous write is that
+                // transaction, if it wrote the key.
+                let key = super::natives::js_bytes(&ctx, &key)?;
+                let host = h.borrow();
+                let written = state(&host, slot).and_then(|(txid, writes)| {
+                    writes
+                        .map(&map)
+                        .and_then(|writes| writes.get(&key))
+                        .flatten()
+                        .map(|_| txid.seqno)
+                });
+                Ok(written.map(|seqno| seqno as f64))
+            },
+        )?,
+    )?;
+    let h = Rc::clone(host);
+    natives.set(
         "historical_entries",
         Function::new(
             ctx.clone(),

@@ -48,7 +48,7 @@
     const map = {
       has: (key) => q.historical_get(slot, name, bytes(key)) !== undefined,
       get: (key) => q.historical_get(slot, name, bytes(key)),
-      getVersionOfPreviousWrite: notSupported("historical getVersionOfPreviousWrite"),
+      getVersionOfPreviousWrite: (key) => q.historical_version(slot, name, bytes(key)),
       set: readOnly,
       delete: readOnly,
       clear: readOnly,
