@@ -19,16 +19,17 @@ function post(map, request) {
   if (input.value.msg === "") {
     return error(400, "InvalidInput", "Cannot record an empty log message.");
   }
-  ccf.kv[mapName(map, request)].set(key(input.value.id), encode(input.value.msg));
+  ccf.kv[mapName(map, query(request))].set(key(input.value.id), encode(input.value.msg));
   return ok(true);
 }
 
 function get(map, request) {
-  const requested = id(request);
+  const parameters = query(request);
+  const requested = id(parameters);
   if (requested.error) {
     return requested.error;
   }
-  const value = ccf.kv[mapName(map, request)].get(key(requested.value));
+  const value = ccf.kv[mapName(map, parameters)].get(key(requested.value));
   if (value === undefined) {
     return error(404, "ResourceNotFound", `No such record: ${requested.value}.`);
   }
@@ -36,31 +37,33 @@ function get(map, request) {
 }
 
 function remove(map, request) {
-  const requested = id(request);
+  const parameters = query(request);
+  const requested = id(parameters);
   if (requested.error) {
     return requested.error;
   }
-  const records = ccf.kv[mapName(map, request)];
+  const records = ccf.kv[mapName(map, parameters)];
   const had = records.has(key(requested.value));
   records.delete(key(requested.value));
   return ok(had);
 }
 
 function clear(map, request) {
-  ccf.kv[mapName(map, request)].clear();
+  ccf.kv[mapName(map, query(request))].clear();
   return ok(true);
 }
 
 function count(map, request) {
-  return ok(ccf.kv[mapName(map, request)].size);
+  return ok(ccf.kv[mapName(map, query(request))].size);
 }
 
 function historical(map, request) {
-  const requested = id(request);
+  const parameters = query(request);
+  const requested = id(parameters);
   if (requested.error) {
     return requested.error;
   }
-  const value = ccf.historicalState.kv[mapName(map, request)].get(key(requested.value));
+  const value = ccf.historicalState.kv[mapName(map, parameters)].get(key(requested.value));
   if (value === undefined) {
     return { statusCode: 204 };
   }
@@ -99,11 +102,11 @@ export const historicalReceiptPublic = (request) => historicalWithReceipt(PUBLIC
 const RANGE_PAGE_SEQNOS = 2000;
 
 function historicalRange(map, request, linkPrefix) {
-  const requested = id(request);
+  const parameters = query(request);
+  const requested = id(parameters);
   if (requested.error) {
     return requested.error;
   }
-  const parameters = query(request);
   const seqno = (name, fallback) => {
     const text = parameters[name];
     if (text === undefined) {
@@ -114,7 +117,7 @@ function historicalRange(map, request, linkPrefix) {
     }
     return { value: Number(text) };
   };
-  const name = mapName(map, request);
+  const name = mapName(map, parameters);
   const from = seqno("from_seqno", () => 1);
   if (from.error) {
     return from.error;

@@ -28,15 +28,15 @@ export function query(request) {
   return result;
 }
 
-// `records` or `records-<scope>`.
-export function mapName(base, request) {
-  const scope = query(request).scope;
+// `records` or `records-<scope>`, from the parsed query.
+export function mapName(base, parameters) {
+  const scope = parameters.scope;
   return scope === undefined ? base : `${base}-${scope}`;
 }
 
-// The `id` query parameter: decimal digits only.
-export function id(request) {
-  const value = query(request).id;
+// The `id` query parameter (from the parsed query): decimal digits only.
+export function id(parameters) {
+  const value = parameters.id;
   if (value === undefined) {
     return { error: error(400, "InvalidQueryParameterValue", "Missing query parameter 'id'") };
   }
