@@ -72,6 +72,7 @@ export function range(request) {
                      seen.push([ccf.bufToStr(k), ccf.bufToStr(v)])); return seen; })() } };
 }
 export function bad_range(request) { return ccf.historical.getStateRange(1, 5, 3, 0); }
+export function greedy(request) { for (;;) { ccf.historical.getStateRange(1, 1, 6, 0); } }
 export function historical(request) {
   const state = ccf.historicalState;
   const edited = state.receipt;
@@ -750,6 +751,11 @@ fn get_state_range_refuses_bad_ranges_and_handlers_without_history() {
     assert!(
         matches!(&bad, Err(JsError::Exception { message, .. }) if message.contains("before startSeqno")),
         "{bad:?}"
+    );
+    let greedy = call_with_history("greedy", Some(Arc::new(FakeHistory)));
+    assert!(
+        matches!(&greedy, Err(JsError::Exception { message, .. }) if message.contains("at most 20000 states")),
+        "{greedy:?}"
     );
     let without = call_with_history("range", None);
     assert!(

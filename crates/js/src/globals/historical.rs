@@ -17,8 +17,12 @@ use crate::host::HostState;
 const OWN_SLOT: i64 = -1;
 
 /// Most seqnos one `getStateRange` call may ask for: the states are held, decrypted, until
-/// the call ends (CCF's logging sample pages by 2,000).
-pub const MAX_RANGE_SEQNOS: u64 = 10_000;
+/// the handler returns (CCF's logging sample pages by 2,000).
+const MAX_RANGE_SEQNOS: u64 = 10_000;
+
+/// Most states one handler call may hold, over all its `getStateRange` calls: they live in
+/// the node's memory, outside the JS heap limit.
+const MAX_HELD_STATES: usize = 20_000;
 
 fn state(host: &HostState, slot: i64) -> Option<(TxId, &WriteSet)> {
     if slot == OWN_SLOT {
@@ -161,6 +165,17 @@ pub(super) fn install<'js>(
             ctx.clone(),
             move |ctx: Ctx<'js>, start: f64, end: f64| -> rquickjs::Result<Array<'js>> {
                 let (start, end) = seqno_range(start, end).map_err(|m| throw(&ctx, &m))?;
+                let held = h.borrow().range.len();
+                let asked = usize::try_from(end - start + 1).unwrap_or(usize::MAX);
+                if held.saturating_add(asked) > MAX_HELD_STATES {
+                    return Err(throw(
+                        &ctx,
+                        &format!(
+                            "getStateRange: a handler may hold at most {MAX_HELD_STATES} states \
+                             ({held} held, {asked} more asked)"
+                        ),
+                    ));
+                }
                 let history = h.borrow().input.history.clone().ok_or_else(|| {
                     throw(
                         &ctx,
