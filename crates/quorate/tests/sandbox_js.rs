@@ -265,6 +265,13 @@ export function spin(request) { for (;;) {} }
 export function hog(request) { const a = []; for (;;) { a.push(new Array(1000000).fill(7)); } }
 export function write_then_fail(request) { ccf.kv["records"].set(ccf.strToBuf("k"), ccf.strToBuf("v")); return { statusCode: 400, body: "no" }; }
 export function read(request) { return { body: { has: ccf.kv["records"].has(ccf.strToBuf("k")) } }; }
+export function range_receipts(request) {
+  const end = ccf.consensus.getLastCommittedTxId().seqno;
+  return { body: ccf.historical.getStateRange(0, 1, end, 0).map((s) => ({
+    txid: s.transactionId, signature: s.receipt.is_signature_transaction,
+    root: s.receipt.root_hex !== undefined, proof: Array.isArray(s.receipt.proof) })) };
+}
+export function range_in_write(request) { return { body: ccf.historical.getStateRange(0, 1, 1, 0) }; }
 "#;
 
 fn write_failing_app(dir: &Path) {
@@ -280,6 +287,8 @@ fn write_failing_app(dir: &Path) {
         "/hog": {"post": endpoint("hog", "readwrite")},
         "/fail": {"post": endpoint("write_then_fail", "readwrite")},
         "/read": {"get": endpoint("read", "readonly")},
+        "/range_receipts": {"get": endpoint("range_receipts", "readonly")},
+        "/range_in_write": {"post": endpoint("range_in_write", "readwrite")},
     }});
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::write(dir.join("app.json"), app.to_string()).unwrap();
@@ -334,6 +343,49 @@ async fn failing_handlers_get_500_and_the_node_keeps_serving() {
             .await
             .is_some()
     );
+}
+
+/// `getStateRange` on a real node: every committed transaction from seqno 1, each with its
+/// receipt (signature transactions with their signed root, others with a proof), read from
+/// the driver's log; a read-write handler gets an exception, not a deadlock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn get_state_range_reads_the_committed_log_with_receipts() {
+    let dir = tempfile::tempdir().unwrap();
+    write_failing_app(dir.path());
+    let sandbox = Sandbox::start_with(1, STARTUP, &["--js-app", dir.path().to_str().unwrap()]);
+    let user = sandbox.tls(Some("user0"));
+    let mut connection = Connection::connect(&user, sandbox.address(0))
+        .await
+        .unwrap();
+    let states = connection.get("/app/range_receipts").await.unwrap();
+    assert_eq!(states.status, StatusCode::OK, "{:?}", states.body);
+    let states = states.json().unwrap();
+    let states = states.as_array().unwrap();
+    assert!(states.len() > 3, "{states:?}");
+    for (index, state) in states.iter().enumerate() {
+        let seqno: u64 = state["txid"]
+            .as_str()
+            .unwrap()
+            .split('.')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(seqno, index as u64 + 1, "{state}");
+        let signature = state["signature"].as_bool().unwrap();
+        assert_eq!(state["root"], signature, "{state}");
+        assert_eq!(state["proof"], !signature, "{state}");
+    }
+    assert!(states.iter().any(|s| s["signature"] == true), "{states:?}");
+    assert!(states.iter().any(|s| s["signature"] == false), "{states:?}");
+    let in_write = connection
+        .request(Method::POST, "/app/range_in_write", &[], Bytes::new())
+        .await
+        .unwrap();
+    assert_eq!(in_write.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(in_write.error_code().as_deref(), Some("JSException"));
+    let ok = connection.get("/app/ok").await.unwrap();
+    assert_eq!(ok.status, StatusCode::OK);
 }
 
 #[test]
