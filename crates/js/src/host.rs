@@ -18,11 +18,11 @@ pub struct HostInput {
     pub writable: bool,
     /// What `ccf.consensus` reports.
     pub consensus: ConsensusView,
-    /// Historical endpoints: the transaction, its writes and its receipt
-    /// (`ccf.historicalState`).
-    pub historical: Option<HistoricalState>,
-    /// The committed log, for `ccf.historical.getStateRange`. Only for handlers that may wait
-    /// for the node (read-only and historical ones, off the thread that orders writes).
+    /// Historical endpoints: the transaction and its writes (`ccf.historicalState`).
+    pub historical: Option<(TxId, WriteSet)>,
+    /// The committed log, for `ccf.historical.getStateRange` and historical states' receipts.
+    /// Only for handlers that may wait for the node (read-only and historical ones, off the
+    /// thread that orders writes).
     pub history: Option<Arc<dyn History>>,
     /// Governance calls ([`call_governance`](crate::call_governance)): the service identity
     /// and node facts the gov-only API uses. Required there, ignored by app calls.
@@ -33,18 +33,10 @@ pub struct HostInput {
 pub trait History: Send + Sync {
     /// Committed transactions `start_seqno..=end_seqno` with what each wrote.
     fn range(&self, start_seqno: u64, end_seqno: u64) -> Result<Vec<(TxId, WriteSet)>, String>;
-    /// The receipt of committed transaction `txid`, as [`HistoricalState::receipt_json`].
+    /// The receipt of committed transaction `txid`: JSON text of an object in the shape CCF's
+    /// JS API gives it (`is_signature_transaction`; `leaf_components` and `proof`, or
+    /// `root_hex`).
     fn receipt_json(&self, txid: TxId) -> Result<String, String>;
-}
-
-/// A committed transaction as a historical endpoint sees it.
-pub struct HistoricalState {
-    pub txid: TxId,
-    /// What it wrote, private maps decrypted (`ccf.historicalState.kv`).
-    pub writes: WriteSet,
-    /// `ccf.historicalState.receipt`: a JSON object in the shape CCF's JS API gives it
-    /// (`is_signature_transaction`; `leaf_components` and `proof`, or `root_hex`).
-    pub receipt_json: String,
 }
 
 /// The node's consensus state as `ccf.consensus` reads it: the commit point, the end of the

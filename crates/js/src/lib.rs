@@ -33,7 +33,7 @@ pub use error::{JsError, JsLimit};
 pub use governance::{
     GovernanceContext, GovernanceScript, NodeAction, call_governance, check_module_syntax,
 };
-pub use host::{ConsensusView, HistoricalState, History, HostInput, HostOutput};
+pub use host::{ConsensusView, History, HostInput, HostOutput};
 pub use interpreter::{Handler, call};
 pub use limits::{JsLimits, JsRuntimeOptions};
 pub use loader::resolve_specifier;

@@ -644,16 +644,10 @@ fn historical_state_gives_the_transaction_its_writes_and_a_fresh_receipt_each_ti
         Bytes::from_static(b"1"),
         Bytes::from_static(b"then"),
     );
-    let receipt = json!({"cert": "PEM", "node_id": "ab", "signature": "c2ln",
-        "is_signature_transaction": false, "proof": [{"left": "00"}],
-        "leaf_components": {"write_set_digest": "11", "commit_evidence": "ce:2.5:22",
-                            "claims_digest": "33"}});
+    let receipt = fake_receipt(TxId::new(2, 5));
     let input = HostInput {
-        historical: Some(quorate_js::HistoricalState {
-            txid: TxId::new(2, 5),
-            writes,
-            receipt_json: receipt.to_string(),
-        }),
+        historical: Some((TxId::new(2, 5), writes)),
+        history: Some(Arc::new(FakeHistory)),
         ..HostInput::default()
     };
     let body = body_json(&call_app("historical", input).unwrap());
@@ -696,8 +690,16 @@ impl quorate_js::History for FakeHistory {
     }
 
     fn receipt_json(&self, txid: TxId) -> Result<String, String> {
-        Ok(json!({"for": txid.to_string()}).to_string())
+        Ok(fake_receipt(txid).to_string())
     }
+}
+
+/// A receipt in CCF's JS shape that names the transaction it is for.
+fn fake_receipt(txid: TxId) -> serde_json::Value {
+    json!({"cert": "PEM", "node_id": "ab", "signature": "c2ln",
+        "is_signature_transaction": false, "proof": [{"left": "00"}],
+        "leaf_components": {"write_set_digest": "11", "commit_evidence": format!("ce:{txid}:22"),
+                            "claims_digest": "33"}})
 }
 
 fn call_with_history(
@@ -734,7 +736,7 @@ fn get_state_range_gives_each_committed_state_with_its_writes_and_receipt() {
     let body = body_json(&call_with_history("range", Some(Arc::new(FakeHistory))).unwrap());
     assert_eq!(body["ids"], json!(["2.3", "2.4", "2.5"]));
     assert_eq!(body["msgs"], json!(["v3", null, "v5"]));
-    assert_eq!(body["receipt"], json!({"for": "2.4"}));
+    assert_eq!(body["receipt"], fake_receipt(TxId::new(2, 4)));
     assert_eq!(body["dropped"], true);
     assert_eq!(
         body["sizes"],

@@ -295,15 +295,22 @@ fn write_failing_app(dir: &Path) {
     std::fs::write(dir.join("src/app.js"), FAILING_APP).unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn failing_handlers_get_500_and_the_node_keeps_serving() {
+/// A one-node sandbox serving [`FAILING_APP`] (from the returned directory), and user0's
+/// connection to it.
+async fn failing_app_sandbox() -> (tempfile::TempDir, Sandbox, Connection) {
     let dir = tempfile::tempdir().unwrap();
     write_failing_app(dir.path());
     let sandbox = Sandbox::start_with(1, STARTUP, &["--js-app", dir.path().to_str().unwrap()]);
     let user = sandbox.tls(Some("user0"));
-    let mut connection = Connection::connect(&user, sandbox.address(0))
+    let connection = Connection::connect(&user, sandbox.address(0))
         .await
         .unwrap();
+    (dir, sandbox, connection)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_handlers_get_500_and_the_node_keeps_serving() {
+    let (_app, sandbox, mut connection) = failing_app_sandbox().await;
     for (method, path) in [
         (Method::POST, "/app/throw"),
         (Method::POST, "/app/spin"),
@@ -350,13 +357,7 @@ async fn failing_handlers_get_500_and_the_node_keeps_serving() {
 /// the driver's log; a read-write handler gets an exception, not a deadlock.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn get_state_range_reads_the_committed_log_with_receipts() {
-    let dir = tempfile::tempdir().unwrap();
-    write_failing_app(dir.path());
-    let sandbox = Sandbox::start_with(1, STARTUP, &["--js-app", dir.path().to_str().unwrap()]);
-    let user = sandbox.tls(Some("user0"));
-    let mut connection = Connection::connect(&user, sandbox.address(0))
-        .await
-        .unwrap();
+    let (_app, _sandbox, mut connection) = failing_app_sandbox().await;
     let states = connection.get("/app/range_receipts").await.unwrap();
     assert_eq!(states.status, StatusCode::OK, "{:?}", states.body);
     let states = states.json().unwrap();

@@ -1,12 +1,12 @@
 //! The natives behind `ccf.historicalState` and `ccf.historical.getStateRange`. A state is
 //! named by a slot: -1 is the historical endpoint's own transaction, 0.. the states
 //! `getStateRange` fetched during the call. As in CCF, a state's `kv` holds what its
-//! transaction wrote, and nothing else. Receipts of fetched states are made only when a
-//! handler reads one: a proof costs a tree deserialisation, and range handlers mostly read
-//! writes.
+//! transaction wrote, and nothing else. A receipt is made only when a handler reads one: a
+//! proof costs a tree deserialisation, and most handlers read only writes.
 
 use std::rc::Rc;
 
+use bytes::Bytes;
 use quorate_kv::{TxId, WriteSet};
 use rquickjs::{Array, Ctx, Function, Object, Value};
 
@@ -24,12 +24,28 @@ const MAX_RANGE_SEQNOS: u64 = 10_000;
 /// the node's memory, outside the JS heap limit.
 const MAX_HELD_STATES: usize = 20_000;
 
-fn state(host: &HostState, slot: i64) -> Option<(TxId, &WriteSet)> {
+fn state(host: &HostState, slot: i64) -> Option<&(TxId, WriteSet)> {
     if slot == OWN_SLOT {
-        return host.input.historical.as_ref().map(|h| (h.txid, &h.writes));
+        return host.input.historical.as_ref();
     }
-    let index = usize::try_from(slot).ok()?;
-    host.range.get(index).map(|(txid, writes)| (*txid, writes))
+    host.range.get(usize::try_from(slot).ok()?)
+}
+
+/// The transaction of `slot` and the value it wrote at `map[key]`, if it wrote one.
+fn written<'h>(host: &'h HostState, slot: i64, map: &str, key: &[u8]) -> Option<(TxId, &'h Bytes)> {
+    let (txid, writes) = state(host, slot)?;
+    writes
+        .map(map)?
+        .get(key)
+        .flatten()
+        .map(|value| (*txid, value))
+}
+
+fn string_or_undefined<'js>(ctx: Ctx<'js>, text: Option<&str>) -> rquickjs::Result<Value<'js>> {
+    match text {
+        Some(text) => Ok(rquickjs::String::from_str(ctx, text)?.into_value()),
+        None => Ok(Value::new_undefined(ctx)),
+    }
 }
 
 pub(super) fn install<'js>(
@@ -48,13 +64,7 @@ pub(super) fn install<'js>(
                   key: String|
                   -> rquickjs::Result<Value<'js>> {
                 let key = super::natives::js_bytes(&ctx, &key)?;
-                let host = h.borrow();
-                let value = state(&host, slot)
-                    .and_then(|(_, writes)| writes.map(&map))
-                    .and_then(|writes| writes.get(&key))
-                    .flatten()
-                    .cloned();
-                drop(host);
+                let value = written(&h.borrow(), slot, &map, &key).map(|(_, value)| value.clone());
                 buffer_or_undefined(&ctx, value.as_deref())
             },
         )?,
@@ -72,15 +82,8 @@ pub(super) fn install<'js>(
                 // The state holds one transaction's writes, so a key's previous write is that
                 // transaction, if it wrote the key.
                 let key = super::natives::js_bytes(&ctx, &key)?;
-                let host = h.borrow();
-                let written = state(&host, slot).and_then(|(txid, writes)| {
-                    writes
-                        .map(&map)
-                        .and_then(|writes| writes.get(&key))
-                        .flatten()
-                        .map(|_| txid.seqno)
-                });
-                Ok(written.map(|seqno| seqno as f64))
+                let seqno = written(&h.borrow(), slot, &map, &key).map(|(txid, _)| txid.seqno);
+                Ok(seqno.map(|seqno| seqno as f64))
             },
         )?,
     )?;
@@ -113,12 +116,8 @@ pub(super) fn install<'js>(
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, slot: i64| -> rquickjs::Result<Value<'js>> {
-                match state(&h.borrow(), slot) {
-                    Some((txid, _)) => {
-                        Ok(rquickjs::String::from_str(ctx, &txid.to_string())?.into_value())
-                    }
-                    None => Ok(Value::new_undefined(ctx)),
-                }
+                let txid = state(&h.borrow(), slot).map(|(txid, _)| txid.to_string());
+                string_or_undefined(ctx, txid.as_deref())
             },
         )?,
     )?;
@@ -128,33 +127,22 @@ pub(super) fn install<'js>(
         Function::new(
             ctx.clone(),
             move |ctx: Ctx<'js>, slot: i64| -> rquickjs::Result<Value<'js>> {
-                let json = if slot == OWN_SLOT {
-                    h.borrow()
-                        .input
-                        .historical
-                        .as_ref()
-                        .map(|h| h.receipt_json.clone())
-                } else {
-                    let (txid, history) = {
-                        let host = h.borrow();
-                        (
-                            state(&host, slot).map(|(txid, _)| txid),
-                            host.input.history.clone(),
-                        )
-                    };
-                    match (txid, history) {
-                        (Some(txid), Some(history)) => Some(
-                            history
-                                .receipt_json(txid)
-                                .map_err(|message| throw(&ctx, &message))?,
-                        ),
-                        _ => None,
-                    }
+                let (txid, history) = {
+                    let host = h.borrow();
+                    (
+                        state(&host, slot).map(|(txid, _)| *txid),
+                        host.input.history.clone(),
+                    )
                 };
-                match json {
-                    Some(json) => Ok(rquickjs::String::from_str(ctx, &json)?.into_value()),
-                    None => Ok(Value::new_undefined(ctx)),
-                }
+                let json = match (txid, history) {
+                    (Some(txid), Some(history)) => Some(
+                        history
+                            .receipt_json(txid)
+                            .map_err(|message| throw(&ctx, &message))?,
+                    ),
+                    _ => None,
+                };
+                string_or_undefined(ctx, json.as_deref())
             },
         )?,
     )?;
@@ -186,10 +174,10 @@ pub(super) fn install<'js>(
                 let states = history
                     .range(start, end)
                     .map_err(|message| throw(&ctx, &message))?;
+                let count = states.len();
                 let mut host = h.borrow_mut();
                 let first = host.range.len();
                 host.range.extend(states);
-                let count = host.range.len() - first;
                 drop(host);
                 let slots = Array::new(ctx.clone())?;
                 slots.set(0, first)?;

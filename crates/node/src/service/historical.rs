@@ -6,7 +6,6 @@
 use bytes::Bytes;
 use quorate_consensus::ConsensusEngine;
 use quorate_crypto::sha256;
-use quorate_js::HistoricalState;
 use quorate_kv::{DecodedEntry, LedgerSecret, TxId, WriteSet, decode_entry};
 use quorate_ledger::merkle::MerkleTree;
 use quorate_ledger::receipt::{JsonReceipt, NodeSignature, TransactionProof};
@@ -40,104 +39,9 @@ pub fn committed_entry(node: &ReplicatedNode, txid: TxId) -> Result<DecodedEntry
 /// (or, for a signature transaction, its own signed root).
 pub fn receipt(node: &ReplicatedNode, txid: TxId) -> Result<JsonReceipt, HistoricalError> {
     let entry = committed_entry(node, txid)?;
-    receipt_of(node, txid, &entry)
-}
-
-/// Committed transaction `txid` as a JS historical endpoint sees it (`ccf.historicalState`).
-pub fn js_historical_state(
-    node: &ReplicatedNode,
-    txid: TxId,
-) -> Result<HistoricalState, HistoricalError> {
-    let entry = committed_entry(node, txid)?;
-    let receipt = receipt_of(node, txid, &entry)?;
-    let receipt_json = js_receipt(&receipt).to_string();
-    Ok(HistoricalState {
-        txid,
-        writes: entry.into_write_set(),
-        receipt_json,
-    })
-}
-
-/// The entries of committed seqnos `start_seqno..=end_seqno` with the secret that decrypts
-/// them. Taken on the driver thread, where copying them out is cheap (shared buffers);
-/// decoding, which is not, is left to the caller's thread: a range query must not hold up
-/// consensus.
-pub fn committed_payloads(
-    node: &ReplicatedNode,
-    start_seqno: u64,
-    end_seqno: u64,
-) -> Result<CommittedPayloads, HistoricalError> {
-    if end_seqno > node.last_committed_txid().seqno {
-        return Err(HistoricalError::PendingOrUnknown);
-    }
-    let payloads = (start_seqno..=end_seqno)
-        .map(|seqno| {
-            node.consensus()
-                .entry(seqno)
-                .map(|entry| entry.payload.clone())
-                .ok_or_else(|| HistoricalError::Internal(format!("{seqno} not held")))
-        })
-        .collect::<Result<_, _>>()?;
-    Ok(CommittedPayloads {
-        secret: node.ledger_secret().clone(),
-        payloads,
-    })
-}
-
-/// See [`committed_payloads`].
-pub struct CommittedPayloads {
-    secret: LedgerSecret,
-    payloads: Vec<Bytes>,
-}
-
-impl CommittedPayloads {
-    /// Each transaction with its writes, private maps decrypted.
-    pub fn decode(self) -> Result<Vec<(TxId, WriteSet)>, HistoricalError> {
-        self.payloads
-            .iter()
-            .map(|payload| {
-                let entry = decode_entry(payload, Some(&self.secret))
-                    .map_err(|e| HistoricalError::Internal(e.to_string()))?;
-                Ok((entry.txid, entry.into_write_set()))
-            })
-            .collect()
-    }
-}
-
-/// The receipt of committed transaction `txid` as JSON text in the shape of CCF's JS API.
-pub fn js_receipt_json(node: &ReplicatedNode, txid: TxId) -> Result<String, HistoricalError> {
-    receipt(node, txid).map(|receipt| js_receipt(&receipt).to_string())
-}
-
-/// CCF's JS receipt object: the JSON receipt's signer fields and `is_signature_transaction`;
-/// then a signature transaction's signed root as `root_hex`, or any other's `leaf_components`
-/// and `proof`. As in CCF, `claims_digest` is there for every application transaction (zeros
-/// when the app set no claims), and an app may delete it to make verifiers recompute it.
-fn js_receipt(receipt: &JsonReceipt) -> serde_json::Value {
-    let mut object = serde_json::json!({
-        "cert": receipt.cert,
-        "node_id": receipt.node_id,
-        "signature": receipt.signature,
-        "is_signature_transaction": receipt.leaf.is_some(),
-    });
-    if let Some(root) = &receipt.leaf {
-        object["root_hex"] = root.as_str().into();
-    } else if let Some(leaf) = &receipt.leaf_components {
-        object["leaf_components"] = serde_json::json!(leaf);
-        object["proof"] = serde_json::json!(receipt.proof);
-    }
-    object
-}
-
-/// The receipt of `txid`, whose committed entry is `entry`.
-fn receipt_of(
-    node: &ReplicatedNode,
-    txid: TxId,
-    entry: &DecodedEntry,
-) -> Result<JsonReceipt, HistoricalError> {
     let raft = node.consensus();
     let internal = |detail: String| HistoricalError::Internal(detail);
-    if let Some(signature) = primary_signature(entry)? {
+    if let Some(signature) = primary_signature(&entry)? {
         let root = hex_digest(&signature.root)?;
         let signer = signer(&signature)?;
         return Ok(JsonReceipt::for_signature(&root, &(&signer).into()));
@@ -174,17 +78,85 @@ fn receipt_of(
     Ok(JsonReceipt::for_transaction(&proof, &(&signer).into()))
 }
 
+/// The entries of committed seqnos `start_seqno..=end_seqno` with the secret that decrypts
+/// them. Taken on the driver thread, where copying them out is cheap (shared buffers);
+/// decoding, which is not, is left to the caller's thread: a range query must not hold up
+/// consensus.
+pub fn committed_payloads(
+    node: &ReplicatedNode,
+    start_seqno: u64,
+    end_seqno: u64,
+) -> Result<CommittedPayloads, HistoricalError> {
+    if end_seqno > node.last_committed_txid().seqno {
+        return Err(HistoricalError::PendingOrUnknown);
+    }
+    let payloads = (start_seqno..=end_seqno)
+        .map(|seqno| payload_at(node, seqno).cloned())
+        .collect::<Result<_, _>>()?;
+    Ok(CommittedPayloads {
+        secret: node.ledger_secret().clone(),
+        payloads,
+    })
+}
+
+/// See [`committed_payloads`].
+pub struct CommittedPayloads {
+    secret: LedgerSecret,
+    payloads: Vec<Bytes>,
+}
+
+impl CommittedPayloads {
+    /// Each transaction with its writes, private maps decrypted.
+    pub fn decode(self) -> Result<Vec<(TxId, WriteSet)>, HistoricalError> {
+        self.payloads
+            .iter()
+            .map(|payload| {
+                let entry = decode(payload, Some(&self.secret))?;
+                Ok((entry.txid, entry.into_write_set()))
+            })
+            .collect()
+    }
+}
+
+/// CCF's JS receipt object: the JSON receipt's signer fields and `is_signature_transaction`;
+/// then a signature transaction's signed root as `root_hex`, or any other's `leaf_components`
+/// and `proof`. As in CCF, `claims_digest` is there for every application transaction (zeros
+/// when the app set no claims), and an app may delete it to make verifiers recompute it.
+pub fn js_receipt(receipt: &JsonReceipt) -> serde_json::Value {
+    let mut object = serde_json::json!({
+        "cert": receipt.cert,
+        "node_id": receipt.node_id,
+        "signature": receipt.signature,
+        "is_signature_transaction": receipt.leaf.is_some(),
+    });
+    if let Some(root) = &receipt.leaf {
+        object["root_hex"] = root.as_str().into();
+    } else if let Some(leaf) = &receipt.leaf_components {
+        object["leaf_components"] = serde_json::json!(leaf);
+        object["proof"] = serde_json::json!(receipt.proof);
+    }
+    object
+}
+
 fn decoded_at(
     node: &ReplicatedNode,
     seqno: u64,
     decrypt: bool,
 ) -> Result<DecodedEntry, HistoricalError> {
-    let entry = node
-        .consensus()
-        .entry(seqno)
-        .ok_or_else(|| HistoricalError::Internal(format!("{seqno} not held")))?;
     let secret = decrypt.then(|| node.ledger_secret());
-    decode_entry(&entry.payload, secret).map_err(|e| HistoricalError::Internal(e.to_string()))
+    decode(payload_at(node, seqno)?, secret)
+}
+
+/// The serialised entry at `seqno` in this node's log.
+fn payload_at(node: &ReplicatedNode, seqno: u64) -> Result<&Bytes, HistoricalError> {
+    node.consensus()
+        .entry(seqno)
+        .map(|entry| &entry.payload)
+        .ok_or_else(|| HistoricalError::Internal(format!("{seqno} not held")))
+}
+
+fn decode(payload: &[u8], secret: Option<&LedgerSecret>) -> Result<DecodedEntry, HistoricalError> {
+    decode_entry(payload, secret).map_err(|e| HistoricalError::Internal(e.to_string()))
 }
 
 fn primary_signature(entry: &DecodedEntry) -> Result<Option<PrimarySignature>, HistoricalError> {

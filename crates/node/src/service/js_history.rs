@@ -1,11 +1,14 @@
-//! `ccf.historical.getStateRange` for JS handlers on the JS threads: committed transactions
-//! are read from the driver thread's log while the handler's thread waits for them.
+//! `ccf.historical.getStateRange` and historical receipts for JS handlers on the JS threads:
+//! committed transactions are read from the driver thread's log while the handler's thread
+//! waits for them, and turned into JS values on the handler's thread.
 
 use quorate_js::History;
 use quorate_kv::{TxId, WriteSet};
 
 use super::driver::{DriverHandle, Refused};
-use super::historical::{CommittedPayloads, HistoricalError, committed_payloads, js_receipt_json};
+use super::historical::{
+    CommittedPayloads, HistoricalError, committed_payloads, js_receipt, receipt,
+};
 
 /// The node's committed log, through its driver.
 pub struct DriverHistory {
@@ -41,9 +44,11 @@ impl History for DriverHistory {
     fn receipt_json(&self, txid: TxId) -> Result<String, String> {
         let receipt = self
             .driver
-            .query_blocking(move |node| js_receipt_json(node, txid))
+            .query_blocking(move |node| receipt(node, txid))
             .map_err(refused)?;
-        receipt.map_err(|error| format!("the receipt of {txid}: {error:?}"))
+        receipt
+            .map(|receipt| js_receipt(&receipt).to_string())
+            .map_err(|error| format!("the receipt of {txid}: {error:?}"))
     }
 }
 

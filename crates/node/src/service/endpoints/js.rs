@@ -22,7 +22,7 @@ use crate::frontend::{
     error_code,
 };
 use crate::service::context::NodeContext;
-use crate::service::historical::js_historical_state;
+use crate::service::historical::committed_entry;
 use crate::service::js_history::DriverHistory;
 
 /// One JS endpoint: where its handler is and how it runs.
@@ -212,12 +212,12 @@ pub async fn run(
                 Ok(txid) => txid,
                 Err(response) => return response,
             };
-            let state = context
+            let entry = context
                 .driver
-                .query(move |node| js_historical_state(node, txid))
+                .query(move |node| committed_entry(node, txid))
                 .await;
-            let state = match state {
-                Ok(Ok(state)) => state,
+            let entry = match entry {
+                Ok(Ok(entry)) => entry,
                 Ok(Err(error)) => return historical_error(txid, &error),
                 Err(refused) => return refused_response(refused),
             };
@@ -226,7 +226,7 @@ pub async fn run(
             blocking(context, move || {
                 let input = HostInput {
                     consensus,
-                    historical: Some(state),
+                    historical: Some((txid, entry.into_write_set())),
                     history: Some(history),
                     ..HostInput::default()
                 };

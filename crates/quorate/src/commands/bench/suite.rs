@@ -66,6 +66,16 @@ const SMALL_WRITE: Workload = Workload::Write {
     bytes: SMALL_MESSAGE,
 };
 
+/// What etcd and Redis are measured on: their stores have no commit-wait request.
+const KEY_VALUE_WORKLOADS: [Workload; 4] = [
+    SMALL_WRITE,
+    Workload::Write {
+        bytes: LARGE_MESSAGE,
+    },
+    Workload::Read,
+    Workload::Mixed,
+];
+
 /// What the JS app is measured on: the goal compares writes, and reads show the read-only
 /// handler path. The mixed and commit-wait workloads would exercise the same handlers
 /// (and the node's built-in `/app/commit`), so they are left out to keep the suite short.
@@ -94,10 +104,15 @@ async fn stage(
     }
 }
 
-/// Resolves when Ctrl-C or SIGTERM has arrived, however long ago.
-async fn interrupted(shutdown: ShutdownSignal) -> anyhow::Error {
-    shutdown.received().await;
-    anyhow!("interrupted")
+/// `work`'s outcome, or "interrupted" once Ctrl-C or SIGTERM has arrived (however long ago).
+async fn until_interrupted<T>(
+    shutdown: ShutdownSignal,
+    work: impl Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    tokio::select! {
+        outcome = work => outcome,
+        () = shutdown.received() => Err(anyhow!("interrupted")),
+    }
 }
 
 impl Suite {
@@ -111,6 +126,7 @@ impl Suite {
             shutdown: ShutdownSignal::listen()?,
         })
     }
+
     pub fn points(&self) -> &[Point] {
         &self.points
     }
@@ -308,11 +324,7 @@ impl Suite {
             certs,
         )
         .await?;
-        let interruption = interrupted(self.shutdown.clone());
-        let outcome = tokio::select! {
-            outcome = self.nginx_phases(&nginx) => outcome,
-            error = interruption => Err(error),
-        };
+        let outcome = until_interrupted(self.shutdown.clone(), self.nginx_phases(&nginx)).await;
         nginx.stop().await;
         outcome
     }
@@ -341,11 +353,7 @@ impl Suite {
             &App::Native,
         )
         .await?;
-        let interruption = interrupted(self.shutdown.clone());
-        let outcome = tokio::select! {
-            outcome = self.quorate_phases(&sandbox) => outcome,
-            error = interruption => Err(error),
-        };
+        let outcome = until_interrupted(self.shutdown.clone(), self.quorate_phases(&sandbox)).await;
         let delay = self.settings.signature_delay_ms;
         if outcome.is_err()
             || delay == 0
@@ -357,11 +365,8 @@ impl Suite {
         let sandbox = sandbox
             .restart_with_commit_settings(delay, self.settings.heartbeat_ms)
             .await?;
-        let interruption = interrupted(self.shutdown.clone());
-        let outcome = tokio::select! {
-            outcome = self.quorate_commit_phases(&sandbox) => outcome,
-            error = interruption => Err(error),
-        };
+        let outcome =
+            until_interrupted(self.shutdown.clone(), self.quorate_commit_phases(&sandbox)).await;
         sandbox.stop().await;
         outcome
     }
@@ -441,18 +446,15 @@ impl Suite {
             &App::Js(app.clone()),
         )
         .await?;
-        let interruption = interrupted(self.shutdown.clone());
-        let outcome = tokio::select! {
-            outcome = async {
-                let setup = quorate_js_setup(3);
-                let target = sandbox.target(HttpProtocol::Http1)?;
-                let pids = sandbox.node_pids.clone();
-                self.warm_up(&target).await;
-                self.sweep("quorate-js", &setup, 3, &target, &pids, &JS_WORKLOADS)
-                    .await
-            } => outcome,
-            error = interruption => Err(error),
-        };
+        let outcome = until_interrupted(self.shutdown.clone(), async {
+            let setup = quorate_js_setup(3);
+            let target = sandbox.target(HttpProtocol::Http1)?;
+            let pids = sandbox.node_pids.clone();
+            self.warm_up(&target).await;
+            self.sweep("quorate-js", &setup, 3, &target, &pids, &JS_WORKLOADS)
+                .await
+        })
+        .await;
         sandbox.stop().await;
         outcome
     }
@@ -488,18 +490,15 @@ impl Suite {
                     continue;
                 }
             };
-            let interruption = interrupted(self.shutdown.clone());
-            let outcome = tokio::select! {
-                outcome = async {
-                    let target = sandbox.target(HttpProtocol::Http1)?;
-                    self.warm_up(&target).await;
-                    let phase = self.phase(SMALL_WRITE, max);
-                    self.measure("quorate", &setup, nodes, &target, &sandbox.node_pids, phase)
-                        .await;
-                    anyhow::Ok(())
-                } => outcome,
-                error = interruption => Err(error),
-            };
+            let outcome = until_interrupted(self.shutdown.clone(), async {
+                let target = sandbox.target(HttpProtocol::Http1)?;
+                self.warm_up(&target).await;
+                let phase = self.phase(SMALL_WRITE, max);
+                self.measure("quorate", &setup, nodes, &target, &sandbox.node_pids, phase)
+                    .await;
+                anyhow::Ok(())
+            })
+            .await;
             sandbox.stop().await;
             outcome?;
         }
@@ -517,27 +516,19 @@ impl Suite {
             certs,
         )
         .await?;
-        let interruption = interrupted(self.shutdown.clone());
-        let outcome = tokio::select! {
-            outcome = async {
-                let setup = "3 members, TLS, disk";
-                let target = cluster.target();
-                let pids = cluster.pids();
-                self.warm_up(&target).await;
-                let supported = [
-                    SMALL_WRITE,
-                    Workload::Write { bytes: LARGE_MESSAGE },
-                    Workload::Read,
-                    Workload::Mixed,
-                ];
-                self.sweep("etcd", setup, 3, &target, &pids, &supported).await?;
-                if self.settings.workloads.contains(&SMALL_WRITE) {
-                    self.open_loop_write("etcd", setup, 3, &target, &pids).await;
-                }
-                anyhow::Ok(())
-            } => outcome,
-            error = interruption => Err(error),
-        };
+        let outcome = until_interrupted(self.shutdown.clone(), async {
+            let setup = "3 members, TLS, disk";
+            let target = cluster.target();
+            let pids = cluster.pids();
+            self.warm_up(&target).await;
+            self.sweep("etcd", setup, 3, &target, &pids, &KEY_VALUE_WORKLOADS)
+                .await?;
+            if self.settings.workloads.contains(&SMALL_WRITE) {
+                self.open_loop_write("etcd", setup, 3, &target, &pids).await;
+            }
+            anyhow::Ok(())
+        })
+        .await;
         cluster.stop().await;
         outcome
     }
@@ -551,23 +542,21 @@ impl Suite {
             self.settings.port_base + 300,
         )
         .await?;
-        let interruption = interrupted(self.shutdown.clone());
-        let outcome = tokio::select! {
-            outcome = async {
-                let target = redis.target();
-                let pids = redis.pids();
-                self.warm_up(&target).await;
-                let supported = [
-                    SMALL_WRITE,
-                    Workload::Write { bytes: LARGE_MESSAGE },
-                    Workload::Read,
-                    Workload::Mixed,
-                ];
-                self.sweep("redis", "1 process, AOF fsync always", 1, &target, &pids, &supported)
-                    .await
-            } => outcome,
-            error = interruption => Err(error),
-        };
+        let outcome = until_interrupted(self.shutdown.clone(), async {
+            let target = redis.target();
+            let pids = redis.pids();
+            self.warm_up(&target).await;
+            self.sweep(
+                "redis",
+                "1 process, AOF fsync always",
+                1,
+                &target,
+                &pids,
+                &KEY_VALUE_WORKLOADS,
+            )
+            .await
+        })
+        .await;
         redis.stop().await;
         outcome
     }
